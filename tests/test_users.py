@@ -1,0 +1,96 @@
+"""The lookup and its spans, as seen by the SDK's in-memory exporter (no backend)."""
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from inprocess_grpc.users import USER_FOUND, USER_ID, get_info, get_user
+
+JOHN = {
+    "id": 100,
+    "name": "john",
+    "gender": 1,
+    "site": "https://goframe.org",
+    "email": "john@goframe.org",
+    "math": 100,
+    "english": 60,
+    "chinese": 50,
+}
+
+_exporter = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _in_memory_provider() -> None:
+    # The global provider can be set once per process; this test process is the only user.
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    trace.set_tracer_provider(provider)
+
+
+@pytest.fixture
+def spans() -> list[ReadableSpan]:
+    _exporter.clear()
+    return _exporter.get_finished_spans
+
+
+def by_name(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
+    return [span for span in finished if span.name == name]
+
+
+def test_user_100_is_john() -> None:
+    assert get_user(100) == JOHN
+
+
+@pytest.mark.parametrize("user_id", [1, 2, 99, 101, 2**63 - 1])
+def test_an_unknown_user_is_empty(user_id: int) -> None:
+    assert get_user(user_id) == {}
+
+
+def test_get_user_has_exactly_the_three_lookups_as_children(spans) -> None:
+    get_user(100)
+    finished = spans()
+    [parent] = by_name(finished, "GetUser")
+    children = [span for span in finished if span.parent and span.parent.span_id == parent.context.span_id]
+    assert [span.name for span in children] == ["GetInfo", "GetDetail", "GetScores"]
+    assert len(finished) == 4
+    assert {span.context.trace_id for span in finished} == {parent.context.trace_id}
+
+
+def test_every_span_carries_the_user_id(spans) -> None:
+    get_user(100)
+    assert {span.attributes[USER_ID] for span in spans()} == {"100"}
+
+
+@pytest.mark.parametrize(("user_id", "found"), [(100, True), (1, False)])
+def test_get_user_says_whether_the_user_was_found(spans, user_id: int, found: bool) -> None:
+    get_user(user_id)
+    [span] = by_name(spans(), "GetUser")
+    assert span.attributes[USER_FOUND] is found
+
+
+def test_a_user_not_found_is_not_an_error(spans) -> None:
+    get_user(1)
+    assert {span.status.status_code for span in spans()} == {StatusCode.UNSET}
+
+
+@pytest.mark.parametrize("bad_id", [0, -1, 2**63, True, "100", 1.5, None])
+def test_an_invalid_id_is_an_error_span_with_the_exception(spans, bad_id: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        get_user(bad_id)  # type: ignore[arg-type]
+    [span] = spans()  # the lookups never ran
+    assert span.name == "GetUser"
+    assert span.status.status_code is StatusCode.ERROR
+    [event] = span.events
+    assert event.name == "exception"
+    assert event.attributes["exception.type"] in ("TypeError", "ValueError")
+
+
+def test_each_lookup_checks_the_id_it_is_given(spans) -> None:
+    with pytest.raises(ValueError):
+        get_info(-5)
+    [span] = spans()
+    assert (span.name, span.status.status_code) == ("GetInfo", StatusCode.ERROR)
