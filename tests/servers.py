@@ -1,6 +1,7 @@
 """Starting the real Jaeger for a test, on free loopback ports, and waiting on conditions."""
 
 import os
+import random
 import socket
 import subprocess
 import time
@@ -14,10 +15,21 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+# Below Linux's ephemeral range (32768-60999), so that a port picked here is never the
+# one the kernel hands to a server's own ":0" listener while our server starts.
+_PORT_RANGE = (20000, 32767)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback TCP port that is free now (it may be taken by the time it is used)."""
+    while True:
+        port = random.randint(*_PORT_RANGE)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
@@ -47,11 +59,7 @@ class Jaeger:
     log: Path
 
 
-@contextmanager
-def running_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> Iterator[Jaeger]:
-    """Run Jaeger all-in-one with `environment` (the compose service's), every port on
-    loopback, until the block ends. The ports the tests use are free ones; the rest are
-    left to the kernel (":0"), so that tests never collide with each other or a user's Jaeger."""
+def _start_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> tuple[subprocess.Popen, Jaeger]:
     ports = {name: free_port() for name in ("otlp", "query", "admin", "query_grpc", "collector_grpc")}
     flags = {
         "collector.otlp.grpc.host-port": f"127.0.0.1:{ports['otlp']}",
@@ -70,18 +78,36 @@ def running_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> I
     env = {"PATH": os.environ.get("PATH", ""), **environment}
     with open(log, "wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    # The same readiness signal as compose's healthcheck: the admin port answers.
+    admin = f"http://127.0.0.1:{ports['admin']}/"
+    wait_until(lambda: process.poll() is not None or _answers(admin), 30, "Jaeger up")
+    return process, Jaeger(f"127.0.0.1:{ports['otlp']}", f"http://127.0.0.1:{ports['query']}", log)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        # The same readiness signal as compose's healthcheck: the admin port answers.
-        wait_until(
-            lambda: process.poll() is not None or _answers(f"http://127.0.0.1:{ports['admin']}/"), 30, "Jaeger up"
-        )
-        if process.poll() is not None:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def running_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> Iterator[Jaeger]:
+    """Run Jaeger all-in-one with `environment` (the compose service's), every port on
+    loopback, until the block ends. The ports the tests use are free ones; the rest are
+    left to the kernel (":0"), so that tests never collide with each other or a user's Jaeger."""
+    for _attempt in range(3):
+        process, jaeger = _start_jaeger(binary, environment, log)
+        if process.poll() is None:
+            break
+        # Another process took a picked port between the pick and Jaeger's bind: pick again.
+        if b"address already in use" not in log.read_bytes():
             raise RuntimeError(f"Jaeger exited with {process.returncode}; see {log}")
-        yield Jaeger(f"127.0.0.1:{ports['otlp']}", f"http://127.0.0.1:{ports['query']}", log)
+    else:
+        raise RuntimeError(f"Jaeger found no free ports in 3 attempts; see {log}")
+    try:
+        yield jaeger
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)

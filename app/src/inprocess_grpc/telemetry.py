@@ -20,6 +20,11 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+# gRPC's C core writes each failed TLS handshake to stderr at INFO level, several
+# lines per export attempt. Errors only, unless the user asks for more; this must be
+# set before grpc is first imported (by the exporter, below).
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
