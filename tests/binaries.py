@@ -1,50 +1,34 @@
 """Builds the real servers the tests run, from their Go modules, and caches them.
 
 There is no Docker engine on the test machines, so the tests run the same programs
-the images hold, built natively: Jaeger all-in-one (the version compose.yaml pins)
-and Docker Compose (a real Compose v2 parser for `docker compose config`).
+the images hold, built natively:
 
-Neither can be built with `go install module/cmd@version`: their go.mod files carry
-`replace`/`exclude` directives, which Go only honours in the main module. So the
-module is downloaded through the Go module proxy (checked against the checksum
+- Jaeger all-in-one, the version compose.yaml pins;
+- the OpenTelemetry Collector, built by the Collector Builder from
+  otel-collector-builder.yaml (the components and version of compose's image);
+- Docker Compose, a real Compose v2 parser for `docker compose config`.
+
+Jaeger and Compose cannot be built with `go install module/cmd@version`: their go.mod
+files carry `replace`/`exclude` directives, which Go only honours in the main module.
+So the module is downloaded through the Go module proxy (checked against the checksum
 database) and built inside its own directory, where its go.mod is the main one.
 
-Binaries are cached outside the repository, one folder per name and version, so a
-second run costs nothing. Run `python -m tests.binaries` to build them ahead.
+Binaries are cached outside the repository, one folder per name and version (and
+manifest), so a second run costs nothing. `python -m tests.binaries` builds them all.
 """
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class GoBinary:
-    name: str
-    module: str
-    version: str
-    package: str  # inside the module
-    ldflags: str = ""
-
-    @property
-    def path(self) -> Path:
-        return cache_dir() / f"{self.name}-{self.version}" / self.name
-
-
-# The image compose.yaml runs is jaegertracing/all-in-one:1.55 (tests check the two agree).
-JAEGER = GoBinary("jaeger-all-in-one", "github.com/jaegertracing/jaeger", "v1.55.0", "./cmd/all-in-one")
-COMPOSE = GoBinary(
-    "docker-compose",
-    "github.com/docker/compose/v2",
-    "v2.40.3",
-    "./cmd",
-    ldflags="-X github.com/docker/compose/v2/internal.Version=v2.40.3",
-)
-ALL = (JAEGER, COMPOSE)
+REPO = Path(__file__).resolve().parent.parent
 
 
 def cache_dir() -> Path:
@@ -52,29 +36,88 @@ def cache_dir() -> Path:
     return Path(base) / "otel-python-jaeger-reference"
 
 
-def ensure(binary: GoBinary) -> Path:
+def _go(*args: str, cwd: Path | str | None = None, **env: str) -> str:
+    completed = subprocess.run(
+        ["go", *args], cwd=cwd, env={**os.environ, **env}, check=True, stdout=subprocess.PIPE, text=True
+    )
+    return completed.stdout
+
+
+@dataclass(frozen=True)
+class GoModuleBinary:
+    """A main package of a module, built inside the downloaded module."""
+
+    name: str
+    module: str
+    version: str
+    package: str
+    ldflags: str = ""
+
+    @property
+    def path(self) -> Path:
+        return cache_dir() / f"{self.name}-{self.version}" / self.name
+
+    def build(self, target: Path) -> None:
+        module_dir = json.loads(_go("mod", "download", "-json", f"{self.module}@{self.version}"))["Dir"]
+        # The module cache is read-only: Go must not try to tidy go.mod there.
+        _go("build", "-trimpath", f"-ldflags={self.ldflags}", "-o", str(target), self.package,
+            cwd=module_dir, GOFLAGS="-mod=readonly")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BuiltCollector:
+    """A collector generated and compiled by the Collector Builder from a manifest."""
+
+    manifest: Path
+    name: str = "otelcol-reference"
+
+    @property
+    def version(self) -> str:
+        match = re.search(r"^  version: (\S+)$", self.manifest.read_text(), re.M)
+        assert match, f"{self.manifest} names the collector version under dist"
+        return match.group(1)
+
+    @property
+    def path(self) -> Path:
+        # The manifest's hash is in the key: changing a component rebuilds.
+        digest = hashlib.sha256(self.manifest.read_bytes()).hexdigest()[:12]
+        return cache_dir() / f"{self.name}-{self.version}-{digest}" / self.name
+
+    def build(self, target: Path) -> None:
+        # The builder of the collector's own version generates code for that version.
+        gobin = cache_dir() / f"builder-v{self.version}"
+        _go("install", f"go.opentelemetry.io/collector/cmd/builder@v{self.version}", GOBIN=str(gobin))
+        work = target.parent
+        shutil.copy(self.manifest, work / "manifest.yaml")
+        subprocess.run([str(gobin / "builder"), "--config", "manifest.yaml"], cwd=work, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        (work / "build" / self.name).rename(target)
+
+
+# The image compose.yaml runs is jaegertracing/all-in-one:1.55 (tests check the two agree).
+JAEGER = GoModuleBinary("jaeger-all-in-one", "github.com/jaegertracing/jaeger", "v1.55.0", "./cmd/all-in-one")
+COLLECTOR = BuiltCollector(REPO / "otel-collector-builder.yaml")
+COMPOSE = GoModuleBinary(
+    "docker-compose",
+    "github.com/docker/compose/v2",
+    "v2.40.3",
+    "./cmd",
+    ldflags="-X github.com/docker/compose/v2/internal.Version=v2.40.3",
+)
+ALL = (JAEGER, COLLECTOR, COMPOSE)
+
+
+def ensure(binary: GoModuleBinary | BuiltCollector) -> Path:
     """Return the cached binary, building it first if it is not there yet."""
     if binary.path.is_file():
         return binary.path
-    print(f"building {binary.module}@{binary.version} ({binary.package}), once", file=sys.stderr, flush=True)
-    download = subprocess.run(
-        ["go", "mod", "download", "-json", f"{binary.module}@{binary.version}"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    module_dir = json.loads(download.stdout)["Dir"]
+    print(f"building {binary.path.parent.name}, once", file=sys.stderr, flush=True)
     binary.path.parent.mkdir(parents=True, exist_ok=True)
-    # Build next to the final path, then rename: a killed build never leaves half a binary.
+    # Build in a scratch folder next to the final path, then rename: a killed build
+    # never leaves half a binary.
     with tempfile.TemporaryDirectory(dir=binary.path.parent) as scratch:
         target = Path(scratch) / binary.name
-        subprocess.run(
-            ["go", "build", "-trimpath", f"-ldflags={binary.ldflags}", "-o", str(target), binary.package],
-            cwd=module_dir,
-            check=True,
-            # The module cache is read-only; never let Go try to tidy go.mod there.
-            env={**os.environ, "GOFLAGS": "-mod=readonly"},
-        )
+        binary.build(target)
         target.rename(binary.path)
     return binary.path
 

@@ -1,8 +1,11 @@
 """The stack's configuration as Docker Compose resolves it, for the tests to run natively.
 
-`docker compose config` is the real parser: it validates compose.yaml and resolves
-variables, defaults and .env. The tests take the services' environments from its
-output, so that the processes they run get exactly what the containers would.
+`docker compose config` is the real parser: it validates the compose files and resolves
+variables, defaults and overrides. The tests take each service's environment and
+command from its output, so that the processes they run get exactly what the
+containers would, with two translations for running outside containers:
+in-network addresses (`jaeger:4317`) become the loopback ports the tests chose, and
+paths inside bind mounts (`/certs/ca.pem`) become the mounted files' host paths.
 """
 
 import json
@@ -14,38 +17,51 @@ from typing import Any
 from tests import binaries
 
 REPO = Path(__file__).resolve().parent.parent
+Config = dict[str, Any]
 
 
-def resolve(project_dir: Path = REPO, *options: str) -> dict[str, Any]:
-    """`docker compose config` of the project in `project_dir`, as a dict."""
+def resolve(*files: str, project_dir: Path = REPO, variables: Mapping[str, str] | None = None) -> Config:
+    """`docker compose [-f FILE ...] config` of the project, as a dict. `variables` are
+    what a user would put in .env or the shell; nothing else of the test's environment
+    reaches compose."""
+    options = [arg for name in files for arg in ("-f", str(project_dir / name))]
     completed = subprocess.run(
-        [
-            str(binaries.ensure(binaries.COMPOSE)),
-            "--project-directory",
-            str(project_dir),
-            *options,
-            "config",
-            "--format",
-            "json",
-        ],
+        [str(binaries.ensure(binaries.COMPOSE)), "--project-directory", str(project_dir), *options,
+         "config", "--format", "json"],
         capture_output=True,
         text=True,
-        # Resolve the files alone, not whatever COMPOSE_* or .env the developer's shell has.
-        env={"PATH": "/usr/bin:/bin"},
-    )
+        env={"PATH": "/usr/bin:/bin", **(variables or {})},
+    )  # fmt: skip
     if completed.returncode != 0:
         raise AssertionError(f"docker compose config failed:\n{completed.stderr}")
     return json.loads(completed.stdout)
 
 
-def environment(config: Mapping[str, Any], service: str, hosts: Mapping[str, str]) -> dict[str, str]:
-    """The service's environment, with in-network addresses (`jaeger:4317`) replaced by
-    where the tests run those servers (`127.0.0.1:PORT`). Only exact `host:port`
-    occurrences are replaced: an address compose gets wrong stays wrong."""
-    resolved = {}
-    for name, value in (config["services"][service].get("environment") or {}).items():
-        value = value or ""
-        for address, local in hosts.items():
-            value = value.replace(address, local)
-        resolved[name] = value
-    return resolved
+def _localize(value: str, mounts: Mapping[str, str], addresses: Mapping[str, str]) -> str:
+    flag, sep, path = value.partition("=") if value.startswith("--") else ("", "", value)
+    for target, source in mounts.items():
+        if path == target or path.startswith(target + "/"):
+            path = source + path[len(target) :]
+    value = flag + sep + path
+    # Only exact `host:port` occurrences: an address compose gets wrong stays wrong.
+    for address, local in addresses.items():
+        value = value.replace(address, local)
+    return value
+
+
+def _mounts(config: Config, service: str) -> dict[str, str]:
+    volumes = config["services"][service].get("volumes") or []
+    return {volume["target"]: volume["source"] for volume in volumes if volume["type"] == "bind"}
+
+
+def environment(config: Config, service: str, addresses: Mapping[str, str]) -> dict[str, str]:
+    """The service's environment, translated to run on this host."""
+    mounts = _mounts(config, service)
+    env = config["services"][service].get("environment") or {}
+    return {name: _localize(value or "", mounts, addresses) for name, value in env.items()}
+
+
+def command(config: Config, service: str, addresses: Mapping[str, str]) -> list[str]:
+    """The service's command arguments, translated to run on this host."""
+    mounts = _mounts(config, service)
+    return [_localize(arg, mounts, addresses) for arg in config["services"][service].get("command") or []]

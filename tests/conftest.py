@@ -59,7 +59,7 @@ def run_smoke_test(jaeger: Jaeger, *args: str, timeout: float = 60) -> subproces
 
 @pytest.fixture(scope="session")
 def compose_config() -> dict:
-    return compose.resolve()
+    return compose.resolve("compose.yaml")
 
 
 @pytest.fixture(scope="session")

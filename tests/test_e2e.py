@@ -145,7 +145,7 @@ def test_a_broken_compose_environment_fails_the_end_to_end_run(jaeger: Jaeger, t
     assert good in text
     (tmp_path / "compose.yaml").write_text(text.replace(good, bad))
     (tmp_path / "app").mkdir()  # compose checks that the build context exists
-    config = compose.resolve(tmp_path)
+    config = compose.resolve("compose.yaml", project_dir=tmp_path)
     # The OTLP/HTTP port of the test's Jaeger is not published: 4318 reaches nothing.
     env = compose.environment(config, "app", {"jaeger:4317": jaeger.otlp_grpc})
     env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "3"

@@ -80,7 +80,7 @@ def _say(message: str) -> None:
 
 def _report(root: trace.SpanContext, errors: list[str]) -> int:
     if errors:
-        _say(f"export failed, spans not delivered: {errors[0]}")
+        _say(f"export failed, spans not delivered: {telemetry.explain(errors[0])}")
         return EXIT_EXPORT_FAILED
     if not root.is_valid:
         _say("tracing is disabled (OTEL_SDK_DISABLED), no trace recorded")

@@ -20,10 +20,10 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-# gRPC's C core writes each failed TLS handshake to stderr at INFO level, several
-# lines per export attempt. Errors only, unless the user asks for more; this must be
-# set before grpc is first imported (by the exporter, below).
-os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+# gRPC's C core writes each failed TLS handshake to stderr, several lines per export
+# attempt; the failure is reported in one line instead (see `explain`). A user who
+# wants gRPC's own logs sets GRPC_VERBOSITY. Must be set before grpc is first imported.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -45,6 +45,32 @@ _FILE_VARIABLES = (
     "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
     "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
 )
+
+
+# Marks in the exporter's error message, and what they usually mean for the user.
+_HINTS = (
+    ("UNAUTHENTICATED", "the server rejected the credentials: check the token in OTEL_EXPORTER_OTLP_HEADERS"),
+    ("WRONG_VERSION_NUMBER", "TLS client, plaintext server: use an http:// endpoint (no scheme means TLS)"),
+    (
+        "CERTIFICATE_VERIFY_FAILED",
+        "the server's certificate is not signed by the CA in OTEL_EXPORTER_OTLP_CERTIFICATE, or does not name the host",
+    ),
+    (
+        "TSI_DATA_CORRUPTED",
+        "the server wants a client certificate (mTLS): set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE",
+    ),
+    ("http1.x server", "that port speaks HTTP/1.x, not gRPC: OTLP/gRPC is usually 4317 (4318 is OTLP/HTTP)"),
+    ("Socket closed", "the server closed the connection: if it uses TLS, use an https:// endpoint"),
+    ("Connection refused", "nothing listens there: is the backend running, and is the port right?"),
+)
+
+
+def explain(message: str) -> str:
+    """The exporter's error message, preceded by what it most likely means."""
+    for mark, hint in _HINTS:
+        if mark in message:
+            return f"{hint} ({message})"
+    return message
 
 
 class ConfigError(Exception):

@@ -1,0 +1,192 @@
+"""Every export path of the stack, end to end against the real Jaeger and collector:
+straight to Jaeger or through the collector, plaintext, TLS or mTLS, with the token the
+collector demands. Each path is a set of compose files; its configuration comes from
+`docker compose config`, as the containers would get it. Each mistake a user can make
+on these paths fails in one clear line, and nothing reaches Jaeger."""
+
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jaeger_api import JaegerAPI
+from tests import binaries, compose
+from tests.conftest import REPO, run_app, run_smoke_test
+from tests.servers import Jaeger, running_collector, running_jaeger
+
+TOKEN = secrets.token_urlsafe(24)
+DIRECT = ("compose.yaml",)
+DIRECT_TLS = (*DIRECT, "compose.jaeger-tls.yaml")
+COLLECTOR = (*DIRECT, "compose.collector.yaml")
+COLLECTOR_TLS = (*COLLECTOR, "compose.collector-tls.yaml")
+MTLS_JAEGER = {"JAEGER_TLS_CLIENT_CA": "/certs/ca.pem"}
+MTLS_COLLECTOR = {"COLLECTOR_TLS_CLIENT_CA_FILE": "/certs/ca.pem"}
+
+PATHS = {
+    "direct plaintext": (DIRECT, {}),
+    "direct TLS": (DIRECT_TLS, {}),
+    "direct mTLS": (DIRECT_TLS, MTLS_JAEGER),
+    "collector plaintext + token": (COLLECTOR, {}),
+    "collector TLS + token": (COLLECTOR_TLS, {}),
+    "collector mTLS + token": (COLLECTOR_TLS, MTLS_COLLECTOR),
+}
+
+
+def make_certs(folder: Path) -> Path:
+    subprocess.run([str(REPO / "scripts" / "make-certs.sh"), str(folder)], check=True, capture_output=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="session")
+def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Certificates of another, unrelated CA."""
+    return make_certs(tmp_path_factory.mktemp("other-ca"))
+
+
+def resolve(path: str, certs: Path) -> compose.Config:
+    files, variables = PATHS[path]
+    return compose.resolve(*files, variables={"COLLECTOR_AUTH_TOKEN": TOKEN, "CERTS_DIR": str(certs), **variables})
+
+
+@dataclass
+class Stack:
+    jaeger: Jaeger
+    app_env: dict[str, str]
+
+
+@contextmanager
+def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
+    """Jaeger, and the collector if the configuration has one, as compose configures them."""
+    with ExitStack() as stack:
+        jaeger_env = compose.environment(config, "jaeger", {})
+        jaeger_binary = binaries.ensure(binaries.JAEGER)
+        jaeger = stack.enter_context(running_jaeger(jaeger_binary, jaeger_env, tmp_path / "jaeger.log"))
+        addresses = {"jaeger:4317": jaeger.otlp_grpc}
+        if "otel-collector" in config["services"]:
+            collector = stack.enter_context(
+                running_collector(
+                    binaries.ensure(binaries.COLLECTOR),
+                    compose.command(config, "otel-collector", addresses),
+                    compose.environment(config, "otel-collector", addresses),
+                    tmp_path / "collector.log",
+                )
+            )
+            addresses["otel-collector:4317"] = collector.otlp_grpc
+        yield Stack(jaeger, compose.environment(config, "app", addresses))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_path_delivers_the_trace(path: str, certs: Path, tmp_path: Path) -> None:
+    with running_stack(resolve(path, certs), tmp_path) as stack:
+        result = run_app(stack.app_env)
+        assert result.returncode == 0, result.stderr
+        smoke = run_smoke_test(stack.jaeger, "--timeout", "20")
+        assert smoke.returncode == 0, smoke.stderr
+    for output in (result.stdout, result.stderr, smoke.stdout, smoke.stderr):
+        assert TOKEN not in output
+
+
+def _without(*names: str):
+    return lambda env, _other_ca: {name: value for name, value in env.items() if name not in names}
+
+
+def _with(**changes: str):
+    return lambda env, _other_ca: {**env, **changes}
+
+
+def _replace(name: str, old: str, new: str):
+    return lambda env, _other_ca: {**env, name: env[name].replace(old, new)}
+
+
+def _other_ca_certificate(env: dict[str, str], other_ca: Path) -> dict[str, str]:
+    return {**env, "OTEL_EXPORTER_OTLP_CERTIFICATE": str(other_ca / "ca.pem")}
+
+
+@dataclass
+class Mistake:
+    path: str  # the path the stack runs
+    change: Callable[[dict[str, str], Path], dict[str, str]]  # what the user got wrong in the app's env
+    says: str  # what the app's one line must say
+
+
+ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+MISTAKES = {
+    "wrong token": Mistake(
+        "collector TLS + token",
+        _with(OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20wrong"),
+        "rejected the credentials",
+    ),
+    "missing token": Mistake(
+        "collector TLS + token", _without("OTEL_EXPORTER_OTLP_HEADERS"), "rejected the credentials"
+    ),
+    "plaintext client, TLS collector": Mistake(
+        "collector TLS + token", _replace(ENDPOINT, "https:", "http:"), "https://"
+    ),
+    "plaintext client, TLS Jaeger": Mistake("direct TLS", _replace(ENDPOINT, "https:", "http:"), "https://"),
+    "certificate from another CA": Mistake("direct TLS", _other_ca_certificate, "not signed by the CA"),
+    "no client certificate, mTLS": Mistake(
+        "collector mTLS + token",
+        _without("OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"),
+        "client certificate",
+    ),
+    "endpoint without scheme, plaintext Jaeger": Mistake(
+        "direct plaintext", _replace(ENDPOINT, "http://", ""), "use an http:// endpoint"
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
+    mistake: str, certs: Path, other_ca: Path, tmp_path: Path
+) -> None:
+    wrong = MISTAKES[mistake]
+    with running_stack(resolve(wrong.path, certs), tmp_path) as stack:
+        wrong_env = {**wrong.change(stack.app_env, other_ca), "OTEL_EXPORTER_OTLP_TIMEOUT": "3"}
+        result = run_app(wrong_env, timeout=15)
+        assert result.returncode == 3, result.stderr
+        [line] = result.stderr.splitlines()
+        assert "export failed, spans not delivered" in line and wrong.says in line
+        assert TOKEN not in result.stderr + result.stdout
+
+        # A canary sent right after on the right settings arrives; by then, anything the
+        # wrong run had got through would have arrived too.
+        assert run_app({**stack.app_env, "OTEL_SERVICE_NAME": "canary"}).returncode == 0
+        assert run_smoke_test(stack.jaeger, "--service", "canary", "--timeout", "20").returncode == 0
+        assert "inprocess-grpc" not in JaegerAPI(stack.jaeger.query_url).services()
+
+
+@pytest.mark.parametrize("path", [path for path in PATHS if "collector" in path])
+def test_the_collector_config_is_valid_for_each_collector_path(path: str, certs: Path) -> None:
+    config = resolve(path, certs)
+    validate = subprocess.run(
+        [str(binaries.ensure(binaries.COLLECTOR)), "validate", *compose.command(config, "otel-collector", {})],
+        env={"PATH": "/usr/bin:/bin", **compose.environment(config, "otel-collector", {})},
+        capture_output=True,
+        text=True,
+    )
+    assert validate.returncode == 0, validate.stderr
+
+
+def test_the_collector_refuses_to_start_without_a_token() -> None:
+    validate = subprocess.run(
+        [str(binaries.ensure(binaries.COLLECTOR)), "validate", f"--config={REPO / 'otel-collector-config.yaml'}"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert validate.returncode != 0
+    assert "no bearer token provided" in validate.stderr
+
+
+def test_compose_refuses_the_collector_paths_without_a_token() -> None:
+    with pytest.raises(AssertionError, match=r"set COLLECTOR_AUTH_TOKEN in \.env"):
+        compose.resolve(*COLLECTOR)
