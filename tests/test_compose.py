@@ -11,7 +11,7 @@ REPO = compose.REPO
 
 
 @pytest.fixture(scope="module")
-def certs_free_collector_config() -> dict:
+def collector_config() -> dict:
     return compose.resolve("compose.yaml", "compose.collector.yaml", variables={"COLLECTOR_AUTH_TOKEN": "t"})
 
 
@@ -48,14 +48,14 @@ def test_the_app_starts_once_jaeger_is_healthy(compose_config: dict) -> None:
     assert "http://localhost:14269/" in services["jaeger"]["healthcheck"]["test"]
 
 
-def test_the_collector_image_has_the_version_the_tests_build(certs_free_collector_config: dict) -> None:
+def test_the_collector_image_has_the_version_the_tests_build(collector_config: dict) -> None:
     manifest = (REPO / "otel-collector-builder.yaml").read_text()
     versions = set(re.findall(r"^\s*- gomod: \S+ v(\S+)$", manifest, re.M))
     assert versions == {binaries.COLLECTOR.version}
-    image = certs_free_collector_config["services"]["otel-collector"]["image"]
+    image = collector_config["services"]["otel-collector"]["image"]
     assert image == f"otel/opentelemetry-collector-contrib:{binaries.COLLECTOR.version}"
 
 
-def test_the_collector_port_is_published_on_loopback_only(certs_free_collector_config: dict) -> None:
-    ports = certs_free_collector_config["services"]["otel-collector"]["ports"]
+def test_the_collector_port_is_published_on_loopback_only(collector_config: dict) -> None:
+    ports = collector_config["services"]["otel-collector"]["ports"]
     assert [(port["host_ip"], port["target"]) for port in ports] == [("127.0.0.1", 4317)]
