@@ -31,9 +31,21 @@ def url_from_env() -> str:
     return os.environ.get("JAEGER_URL", DEFAULT_URL).rstrip("/")
 
 
+def check_url(url: str) -> str:
+    """`url` if it can be Jaeger's query service; ValueError saying what is wrong if not."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - checked only when asked for
+    except ValueError as error:
+        raise ValueError(f"{url!r} is not a URL ({error}); expected {DEFAULT_URL}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host; expected {DEFAULT_URL}")
+    return url.rstrip("/")
+
+
 class JaegerAPI:
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_url(base_url)
         self.timeout = timeout
 
     def _get(self, path: str, **params: object) -> Any:
@@ -61,12 +73,21 @@ class JaegerAPI:
     def services(self) -> list[str]:
         return self._get("/api/services") or []
 
-    def traces(self, service: str, *, since_seconds: float = 3600, limit: int = 20) -> list[Trace]:
-        """The service's most recent traces. The window is given as start/end in
-        microseconds: this API ignores `lookback`."""
-        end = int(time.time() * 1e6)
+    def traces(
+        self, service: str, *, since_seconds: float = 3600, until: float | None = None, limit: int = 20
+    ) -> list[Trace]:
+        """The service's most recent traces that started in the window ending at `until`
+        (Unix seconds; default now). The window is given as start/end in microseconds:
+        this API ignores `lookback`."""
+        end = int((time.time() if until is None else until) * 1e6)
         start = end - int(since_seconds * 1e6)
         return self._get("/api/traces", service=service, start=start, end=end, limit=limit) or []
+
+    def span_count(self, service: str, since: float, until: float, *, most: int = 1_000_000) -> int:
+        """How many spans of the service Jaeger holds in traces that started from `since`
+        to `until` (Unix seconds): what a load run delivered. Up to `most` traces."""
+        found = self.traces(service, since_seconds=until - since, until=until, limit=most)
+        return sum(len(trace["spans"]) for trace in found)
 
     def trace(self, trace_id: str) -> Trace | None:
         """One whole trace, or None if Jaeger does not have it."""

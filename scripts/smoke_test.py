@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jaeger_api import JaegerAPI, JaegerUnreachable, NotJaeger, Trace, url_from_env
+from jaeger_api import JaegerAPI, JaegerUnreachable, NotJaeger, Trace, check_url, url_from_env
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_NO_JAEGER = 0, 1, 2, 3
 ROOT = "main"
@@ -139,15 +139,31 @@ def check(api: JaegerAPI, service: str, user_ids: Sequence[int], trace_id: str |
     return EXIT_MISMATCH
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ValueError(text)
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid timeout {text!r}: expected seconds above 0, for example 30")
     return value
 
 
+def _jaeger_url(text: str) -> str:
+    try:
+        return check_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"invalid Jaeger URL (--jaeger-url or JAEGER_URL): {error}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line and status 2, not argparse's usage block.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--service",
         default=os.environ.get("OTEL_SERVICE_NAME", "inprocess-grpc"),
@@ -157,9 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--user-ids", type=int, nargs="+", default=[1, 100], help="ids the app looked up (default: 1 100)"
     )
     parser.add_argument("--trace-id", help="check this trace instead of the service's newest")
-    parser.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds to wait (default: 30)")
+    parser.add_argument("--timeout", type=_seconds, default=30.0, help="seconds to wait (default: 30)")
     parser.add_argument(
-        "--jaeger-url", default=url_from_env(), help="query service (default: $JAEGER_URL or %(default)s)"
+        "--jaeger-url",
+        type=_jaeger_url,
+        default=url_from_env(),
+        help="query service (default: $JAEGER_URL or %(default)s)",
     )
     args = parser.parse_args(argv)
     return check(JaegerAPI(args.jaeger_url), args.service, args.user_ids, args.trace_id, args.timeout)

@@ -46,6 +46,15 @@ def run_app(
     )
 
 
+def assert_one_line_error(stderr: str, *fragments: str) -> None:
+    """`stderr` is one line, no traceback, and says each of `fragments`."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
 def run_smoke_test(jaeger: Jaeger, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run scripts/smoke_test.py as a user's CI does, against `jaeger`."""
     return subprocess.run(

@@ -154,9 +154,9 @@ def test_a_broken_compose_environment_fails_the_end_to_end_run(jaeger: Jaeger, t
     assert smoke.returncode == 1, smoke.stdout
     assert "FAIL: no trace of service 'inprocess-grpc'" in smoke.stderr
     if "service name" not in breakage:
-        assert result.returncode == 3
+        assert result.returncode in (3, 4)  # refused before running, or the export failed
         [line] = result.stderr.splitlines()
-        assert "export failed, spans not delivered" in line
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in line or "export failed" in line
 
 
 @pytest.fixture

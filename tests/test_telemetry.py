@@ -1,4 +1,4 @@
-"""Tracing set-up: defaults it adds to the SDK, and the errors it reports before running."""
+"""Tracing set-up: the defaults it adds to the SDK."""
 
 import pytest
 from opentelemetry.sdk.resources import SERVICE_NAME
@@ -26,10 +26,3 @@ def test_a_service_name_in_resource_attributes_is_kept(monkeypatch: pytest.Monke
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=billing,team=core")
     attributes = telemetry._resource().attributes
     assert (attributes[SERVICE_NAME], attributes["team"]) == ("billing", "core")
-
-
-def test_a_missing_certificate_file_is_a_config_error_naming_the_variable(monkeypatch, tmp_path) -> None:
-    missing = tmp_path / "nope.pem"
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(missing))
-    with pytest.raises(telemetry.ConfigError, match=rf"OTEL_EXPORTER_OTLP_CERTIFICATE={missing}: no such file"):
-        telemetry._check_files()

@@ -7,10 +7,11 @@ OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. This module adds only what the S
 does not do for a short-lived program:
 
 - a default service name, `inprocess-grpc`, where the environment gives none;
-- a clear error, before anything runs, when a certificate file named by a variable
-  does not exist (the SDK would log it and fall back to the system's CAs);
-- a flush before exit that tells the caller whether the spans were delivered, so
-  that a lost trace is reported instead of passing silently.
+- a check of the OTEL_* values before anything runs (`env_checks`), because the SDK
+  logs most malformed values and carries on with a default;
+- a flush before exit, bounded by the exporter's timeout, that tells the caller how
+  many spans were delivered, failed, or dropped by a full queue, so that a lost span
+  is reported instead of passing silently.
 
 Under `opentelemetry-instrument` the distro has already installed a tracer provider:
 it is used as it is, so there is one provider and one export.
@@ -18,6 +19,9 @@ it is used as it is, so there is one provider and one export.
 
 import logging
 import os
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # gRPC's C core writes each failed TLS handshake to stderr, several lines per export
@@ -26,25 +30,21 @@ from dataclasses import dataclass, field
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from inprocess_grpc.env_checks import ConfigError, check
+
+__all__ = ["ConfigError", "Delivery", "Tracing", "explain", "start_tracing"]
 
 DEFAULT_SERVICE_NAME = "inprocess-grpc"
 
 # The SDK's own name for a resource without a service name ("unknown_service:python3").
 _SDK_FALLBACK_SERVICE_NAME = "unknown_service"
 
-# Files the gRPC exporter loads; the signal-specific variable wins over the general one.
-_FILE_VARIABLES = (
-    "OTEL_EXPORTER_OTLP_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
-    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
-)
+# The exporter's default timeout in seconds, retries included (OTEL_EXPORTER_OTLP_TIMEOUT).
+_DEFAULT_EXPORT_TIMEOUT = 10.0
 
 
 # Marks in the exporter's error message, and what they usually mean for the user.
@@ -73,10 +73,6 @@ def explain(message: str) -> str:
     return message
 
 
-class ConfigError(Exception):
-    """The OpenTelemetry configuration in the environment cannot work; one-line message."""
-
-
 class _ExportErrors(logging.Handler):
     """Keeps the errors the SDK logs while exporting, to report them in one line.
 
@@ -93,25 +89,113 @@ class _ExportErrors(logging.Handler):
         self.messages.append(record.getMessage().splitlines()[0])
 
 
+class _EndedSpans(SpanProcessor):
+    """Counts the spans the program ended: what it asked the SDK to deliver."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.count += 1  # one += under the GIL per span; spans end in the app's threads
+
+
+class _CountingExporter(SpanExporter):
+    """The OTLP exporter, counting what it delivered and what it failed to.
+
+    Spans that were ended but neither delivered nor failed never reached the exporter:
+    the batch processor's queue (OTEL_BSP_MAX_QUEUE_SIZE) was full and dropped them,
+    with a warning the user would not see. Counting makes that loss visible.
+    After `stop_at`, exports fail at once: the final flush keeps to its bound.
+    """
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self._exporter = exporter
+        self._deadline = float("inf")
+        self.exported = 0
+        self.failed = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        late = time.monotonic() >= self._deadline
+        result = SpanExportResult.FAILURE if late else self._exporter.export(spans)
+        if result is SpanExportResult.SUCCESS:
+            self.exported += len(spans)
+        else:
+            self.failed += len(spans)
+        return result
+
+    def stop_at(self, deadline: float) -> None:
+        self._deadline = deadline
+
+    def abort(self) -> None:
+        """Cut short an export in progress: its retries stop and its channel closes."""
+        self._exporter.shutdown()
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+
+@dataclass
+class Delivery:
+    """What became of the spans the program ended. Under the distro only `ended` is known."""
+
+    ended: int
+    exported: int | None = None
+    failed: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def dropped(self) -> int | None:
+        """Spans the SDK's queue dropped because it was full."""
+        if self.exported is None or self.failed is None:
+            return None
+        return self.ended - self.exported - self.failed
+
+
 @dataclass
 class Tracing:
     """The provider in use, and what went wrong while it exported."""
 
     provider: trace.TracerProvider
-    owned: bool
-    _errors: _ExportErrors = field(default_factory=_ExportErrors)
+    _ended: _EndedSpans
+    _errors: _ExportErrors
+    _exporter: _CountingExporter | None = None  # None: the distro's provider and exporter
 
-    def finish(self) -> list[str]:
-        """Flush every span, shut down our own provider, and return the export errors.
+    def finish(self) -> Delivery:
+        """Flush every span, shut down our own provider, and say what was delivered.
 
-        Each export is bounded by the exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT,
-        retries included), so this returns even when the backend is down.
+        The flush is bounded by the exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT,
+        retries included), so this returns even when the backend is down, however
+        many spans are still queued: at the bound the export in progress is cut
+        short and the spans not yet sent count as failed.
         """
-        if isinstance(self.provider, TracerProvider):
+        if not isinstance(self.provider, TracerProvider):  # OTEL_SDK_DISABLED
+            return Delivery(0)
+        if self._exporter is None:
             self.provider.force_flush()
-            if self.owned:
-                self.provider.shutdown()
-        return list(self._errors.messages)
+            return Delivery(self._ended.count, errors=list(self._errors.messages))
+
+        bound = _export_timeout()
+        self._exporter.stop_at(time.monotonic() + bound)
+        watchdog = threading.Timer(bound, self._exporter.abort)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            self.provider.force_flush()
+        finally:
+            watchdog.cancel()
+        self.provider.shutdown()
+        return Delivery(self._ended.count, self._exporter.exported, self._exporter.failed, list(self._errors.messages))
+
+
+def _export_timeout() -> float:
+    # The exporter read and checked the same variables; the traces one wins.
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
+        if os.environ.get(name):
+            return float(os.environ[name])
+    return _DEFAULT_EXPORT_TIMEOUT
 
 
 def _resource() -> Resource:
@@ -121,37 +205,38 @@ def _resource() -> Resource:
     return resource
 
 
-def _check_files() -> None:
-    for variable in _FILE_VARIABLES:
-        path = os.environ.get(variable)
-        if path and not os.path.isfile(path):
-            raise ConfigError(f"{variable}={path}: no such file (it must name a PEM file)")
-
-
 def start_tracing(*, sdk_logs: bool = False) -> Tracing:
     """Install the global tracer provider (unless the distro did) and return it.
 
-    With `sdk_logs` false, the SDK's own log records (a warning per export retry,
-    multi-line details) are kept off stderr; the errors among them are returned by
-    `Tracing.finish` instead.
+    Raises ConfigError, before anything runs, when an OTEL_* value cannot work. With
+    `sdk_logs` false, the SDK's own log records (a warning per export retry, multi-line
+    details) are kept off stderr; the errors among them are in `Tracing.finish`'s
+    answer instead.
     """
-    _check_files()
+    check(os.environ)
     errors = _ExportErrors()
     sdk_logger = logging.getLogger("opentelemetry")
     sdk_logger.addHandler(errors)
     sdk_logger.propagate = sdk_logs
 
+    ended = _EndedSpans()
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
-        return Tracing(current, owned=False, _errors=errors)
+        current.add_span_processor(ended)
+        return Tracing(current, ended, errors)
+
+    # Imported only now: importing the exporter's package builds a Resource from
+    # OTEL_RESOURCE_ATTRIBUTES, which would warn about a malformed value before `check`.
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
     try:
-        exporter = OTLPSpanExporter()
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise ConfigError(f"invalid OTEL_EXPORTER_OTLP_* setting: {error}") from None
+        exporter = _CountingExporter(OTLPSpanExporter())
+    except Exception as error:  # the SDK's checks beyond ours: one line, not a traceback
+        raise ConfigError(f"the OTLP exporter rejects its OTEL_EXPORTER_OTLP_* settings: {error}") from None
     # The provider is shut down by Tracing.finish, in the order the program chooses,
     # not by an atexit hook that would run after the exit status is decided.
     provider = TracerProvider(resource=_resource(), shutdown_on_exit=False)
+    provider.add_span_processor(ended)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    return Tracing(provider, owned=True, _errors=errors)
+    return Tracing(provider, ended, errors, exporter)
