@@ -5,7 +5,8 @@ variables, defaults and overrides. The tests take each service's environment and
 command from its output, so that the processes they run get exactly what the
 containers would, with two translations for running outside containers:
 in-network addresses (`jaeger:4317`) become the loopback ports the tests chose, and
-paths inside bind mounts (`/certs/ca.pem`) become the mounted files' host paths.
+paths inside mounts become host paths: in a bind mount (`/certs/ca.pem`) the mounted
+file's, in a named volume (`/tmp/badger/keys` in `jaeger-data`) a folder of the test's.
 """
 
 import json
@@ -49,19 +50,29 @@ def _localize(value: str, mounts: Mapping[str, str], addresses: Mapping[str, str
     return value
 
 
-def _mounts(config: Config, service: str) -> dict[str, str]:
-    volumes = config["services"][service].get("volumes") or []
-    return {volume["target"]: volume["source"] for volume in volumes if volume["type"] == "bind"}
+def _mounts(config: Config, service: str, volumes: Mapping[str, Path]) -> dict[str, str]:
+    mounts = {}
+    for volume in config["services"][service].get("volumes") or []:
+        if volume["type"] == "bind":
+            mounts[volume["target"]] = volume["source"]
+        elif volume["type"] == "volume":
+            # Never the real path on this host: tests would share (or clobber) it.
+            assert volume["source"] in volumes, f"{service}: give the test's folder for volume {volume['source']}"
+            mounts[volume["target"]] = str(volumes[volume["source"]])
+    return mounts
 
 
-def environment(config: Config, service: str, addresses: Mapping[str, str]) -> dict[str, str]:
-    """The service's environment, translated to run on this host."""
-    mounts = _mounts(config, service)
+def environment(
+    config: Config, service: str, addresses: Mapping[str, str], volumes: Mapping[str, Path] | None = None
+) -> dict[str, str]:
+    """The service's environment, translated to run on this host; `volumes` gives a
+    folder for each named volume the service mounts."""
+    mounts = _mounts(config, service, volumes or {})
     env = config["services"][service].get("environment") or {}
     return {name: _localize(value or "", mounts, addresses) for name, value in env.items()}
 
 
 def command(config: Config, service: str, addresses: Mapping[str, str]) -> list[str]:
     """The service's command arguments, translated to run on this host."""
-    mounts = _mounts(config, service)
+    mounts = _mounts(config, service, {})
     return [_localize(arg, mounts, addresses) for arg in config["services"][service].get("command") or []]

@@ -4,12 +4,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests import binaries, compose
-from tests.servers import Jaeger, running_jaeger
+from tests.servers import Collector, Jaeger, running_collector, running_jaeger
 
 REPO = compose.REPO
 # The smoke test and its Jaeger client are scripts, not a package: import them as the
@@ -66,6 +68,35 @@ def run_smoke_test(jaeger: Jaeger, *args: str, timeout: float = 60) -> subproces
     )
 
 
+@dataclass
+class Stack:
+    jaeger: Jaeger
+    collector: Collector | None
+    app_env: dict[str, str]
+
+
+@contextmanager
+def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
+    """Jaeger, and the collector if the configuration has one, as compose configures them."""
+    with ExitStack() as stack:
+        jaeger_env = jaeger_environment(config, tmp_path)
+        jaeger_binary = binaries.ensure(binaries.JAEGER)
+        jaeger = stack.enter_context(running_jaeger(jaeger_binary, jaeger_env, tmp_path / "jaeger.log"))
+        addresses = {"jaeger:4317": jaeger.otlp_grpc}
+        collector = None
+        if "otel-collector" in config["services"]:
+            collector = stack.enter_context(
+                running_collector(
+                    binaries.ensure(binaries.COLLECTOR),
+                    compose.command(config, "otel-collector", addresses),
+                    compose.environment(config, "otel-collector", addresses),
+                    tmp_path / "collector.log",
+                )
+            )
+            addresses["otel-collector:4317"] = collector.otlp_grpc
+        yield Stack(jaeger, collector, compose.environment(config, "app", addresses))
+
+
 @pytest.fixture(scope="session")
 def compose_config() -> dict:
     return compose.resolve("compose.yaml")
@@ -76,10 +107,15 @@ def jaeger_binary() -> Path:
     return binaries.ensure(binaries.JAEGER)
 
 
+def jaeger_environment(config: compose.Config, folder: Path) -> dict[str, str]:
+    """Jaeger's environment from compose, its storage volume in `folder`."""
+    return compose.environment(config, "jaeger", {}, volumes={"jaeger-data": folder / "jaeger-data"})
+
+
 @pytest.fixture
 def jaeger(jaeger_binary: Path, compose_config: dict, tmp_path: Path) -> Iterator[Jaeger]:
     """A fresh Jaeger all-in-one 1.55 with the environment compose gives its container."""
-    env = compose.environment(compose_config, "jaeger", {})
+    env = jaeger_environment(compose_config, tmp_path)
     with running_jaeger(jaeger_binary, env, tmp_path / "jaeger.log") as server:
         yield server
 

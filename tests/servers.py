@@ -52,42 +52,61 @@ def _answers(url: str) -> bool:
         return False
 
 
+class PortTaken(Exception):
+    """The server could not bind a port: another process took it after we picked it."""
+
+
 @dataclass
 class Server:
-    process: subprocess.Popen
+    """A server process, which a test may stop and start again on the same ports."""
+
+    command: Sequence[str]
+    env: Mapping[str, str]
+    health_url: str
     log: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start, and wait until `health_url` answers 200 (what compose's healthcheck asks)."""
+        with open(self.log, "ab") as out:
+            process = subprocess.Popen(
+                list(self.command),
+                env={"PATH": os.environ.get("PATH", ""), **self.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        name = Path(self.command[0]).name
+        wait_until(lambda: process.poll() is not None or _answers(self.health_url), 30, f"{name} healthy")
+        if process.poll() is None:
+            self.process = process
+        elif b"address already in use" in self.log.read_bytes():
+            raise PortTaken(name)
+        else:
+            raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log}")
 
     def stop(self) -> None:
+        """Stop as `docker stop` does: SIGTERM, then SIGKILL after 10 seconds."""
+        if self.process is None:
+            return
         self.process.terminate()
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def start_server(command: Sequence[str], env: Mapping[str, str], health_url: str, log: Path) -> Server | None:
-    """Start a server and wait until `health_url` answers 200 (what compose's healthcheck
-    asks). None if it could not bind a port another process took meanwhile."""
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            list(command), env={"PATH": os.environ.get("PATH", ""), **env}, stdout=out, stderr=subprocess.STDOUT
-        )
-    wait_until(lambda: process.poll() is not None or _answers(health_url), 30, f"{command[0]} healthy")
-    if process.poll() is None:
-        return Server(process, log)
-    if b"address already in use" in log.read_bytes():
-        return None
-    raise RuntimeError(f"{command[0]} exited with {process.returncode}; see {log}")
+        self.process = None
 
 
 @contextmanager
-def running(start: Callable[[], tuple[Server | None, T]], name: str) -> Iterator[T]:
-    """Run the server `start` starts (on freshly picked ports each try) until the block ends."""
+def running(start: Callable[[], tuple[Server, T]], name: str) -> Iterator[T]:
+    """Run the server `start` makes (on freshly picked ports each try) until the block ends."""
     for _attempt in range(3):
         server, handle = start()
-        if server is not None:
-            break
+        try:
+            server.start()
+        except PortTaken:
+            continue
+        break
     else:
         raise RuntimeError(f"{name} found no free ports in 3 attempts")
     try:
@@ -101,14 +120,19 @@ class Jaeger:
     otlp_grpc: str  # host:port of the OTLP/gRPC receiver
     query_url: str  # base URL of the UI and HTTP API
     log: Path
+    server: Server  # to stop it and start it again, on the same ports
 
 
-def running_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> AbstractContextManager[Jaeger]:
+def running_jaeger(
+    binary: Path, environment: Mapping[str, str], log: Path, otlp_port: int | None = None
+) -> AbstractContextManager[Jaeger]:
     """Jaeger all-in-one with `environment` (the compose service's), every port on
-    loopback: the ones the tests use picked free, the rest left to the kernel (":0")."""
+    loopback: the ones the tests use picked free (or `otlp_port`), the rest left to the
+    kernel (":0")."""
 
-    def start() -> tuple[Server | None, Jaeger]:
+    def start() -> tuple[Server, Jaeger]:
         ports = {name: free_port() for name in ("otlp", "query", "admin", "query_grpc", "collector_grpc")}
+        ports["otlp"] = otlp_port or ports["otlp"]
         flags = {
             "collector.otlp.grpc.host-port": f"127.0.0.1:{ports['otlp']}",
             "query.http-server.host-port": f"127.0.0.1:{ports['query']}",
@@ -123,8 +147,8 @@ def running_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> A
             "processor.zipkin-compact.server-host-port": "127.0.0.1:0",
         }
         command = [str(binary), *(f"--{flag}={value}" for flag, value in flags.items())]
-        server = start_server(command, environment, f"http://127.0.0.1:{ports['admin']}/", log)
-        return server, Jaeger(f"127.0.0.1:{ports['otlp']}", f"http://127.0.0.1:{ports['query']}", log)
+        server = Server(command, environment, f"http://127.0.0.1:{ports['admin']}/", log)
+        return server, Jaeger(f"127.0.0.1:{ports['otlp']}", f"http://127.0.0.1:{ports['query']}", log, server)
 
     return running(start, "Jaeger")
 
@@ -133,6 +157,7 @@ def running_jaeger(binary: Path, environment: Mapping[str, str], log: Path) -> A
 class Collector:
     otlp_grpc: str
     log: Path
+    server: Server
 
 
 def running_collector(
@@ -141,7 +166,7 @@ def running_collector(
     """The collector with compose's arguments and environment; its listening addresses,
     which otel-collector-config.yaml takes from the environment, set to free loopback ports."""
 
-    def start() -> tuple[Server | None, Collector]:
+    def start() -> tuple[Server, Collector]:
         ports = {name: free_port() for name in ("grpc", "http", "health", "metrics")}
         env = {
             **environment,
@@ -151,7 +176,7 @@ def running_collector(
             "COLLECTOR_METRICS_HOST": "127.0.0.1",
             "COLLECTOR_METRICS_PORT": str(ports["metrics"]),
         }
-        server = start_server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/", log)
-        return server, Collector(f"127.0.0.1:{ports['grpc']}", log)
+        server = Server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/", log)
+        return server, Collector(f"127.0.0.1:{ports['grpc']}", log, server)
 
     return running(start, "collector")

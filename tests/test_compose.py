@@ -1,5 +1,5 @@
-"""compose.yaml as Docker Compose resolves it: the promises a user relies on without
-reading the file."""
+"""The compose files as Docker Compose resolves them: the promises a user relies on
+without reading the files, checked on every variant of the stack."""
 
 import re
 
@@ -10,9 +10,32 @@ from tests import binaries, compose
 REPO = compose.REPO
 
 
+VARIANTS = {
+    "direct": ("compose.yaml",),
+    "direct TLS": ("compose.yaml", "compose.jaeger-tls.yaml"),
+    "collector": ("compose.yaml", "compose.collector.yaml"),
+    "collector TLS": ("compose.yaml", "compose.collector.yaml", "compose.collector-tls.yaml"),
+}
+PINNED_IMAGE = re.compile(r"^(?P<name>[a-z0-9./_-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
+
+
+@pytest.fixture(scope="module", params=VARIANTS)
+def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One variant of the stack, resolved with the variables it requires."""
+    certs = tmp_path_factory.mktemp("certs")
+    variables = {"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(certs)}
+    return compose.resolve(*VARIANTS[request.param], variables=variables)
+
+
 @pytest.fixture(scope="module")
 def collector_config() -> dict:
-    return compose.resolve("compose.yaml", "compose.collector.yaml", variables={"COLLECTOR_AUTH_TOKEN": "t"})
+    return compose.resolve(*VARIANTS["collector"], variables={"COLLECTOR_AUTH_TOKEN": "t"})
+
+
+def _image(config: dict, service: str) -> tuple[str, str]:
+    match = PINNED_IMAGE.match(config["services"][service]["image"])
+    assert match, f"{service}: image pinned as name:tag@sha256:digest"
+    return match["name"], match["tag"]
 
 
 def _env_example() -> dict[str, str]:
@@ -27,13 +50,43 @@ def test_env_example_documents_the_defaults(compose_config: dict) -> None:
 
 def test_jaeger_is_the_all_in_one_image_of_the_version_the_tests_build(compose_config: dict) -> None:
     major_minor = ".".join(binaries.JAEGER.version.lstrip("v").split(".")[:2])
-    assert compose_config["services"]["jaeger"]["image"] == f"jaegertracing/all-in-one:{major_minor}"
+    assert _image(compose_config, "jaeger") == ("jaegertracing/all-in-one", major_minor)
 
 
-def test_published_ports_are_bound_to_loopback_only(compose_config: dict) -> None:
+def test_the_direct_stack_publishes_the_ui_and_the_receiver(compose_config: dict) -> None:
     published = [port for service in compose_config["services"].values() for port in service.get("ports", [])]
     assert {(port["target"], port["published"]) for port in published} == {(16686, "16686"), (4317, "4317")}
-    assert {port["host_ip"] for port in published} == {"127.0.0.1"}
+
+
+def test_every_published_port_is_bound_to_loopback_only(variant: dict) -> None:
+    published = [port for service in variant["services"].values() for port in service.get("ports", [])]
+    assert published and {port["host_ip"] for port in published} == {"127.0.0.1"}
+
+
+def test_every_container_is_hardened(variant: dict) -> None:
+    for name, service in variant["services"].items():
+        assert service.get("read_only") is True, f"{name}: read-only root filesystem"
+        assert "no-new-privileges:true" in service.get("security_opt", []), name
+        assert service.get("cap_drop") == ["ALL"], name
+        assert int(service.get("mem_limit", 0)) > 0, f"{name}: memory limit"
+        uid = str(service.get("user", "")).split(":")[0]
+        assert uid.isdigit() and int(uid) != 0, f"{name}: numeric non-root user"
+
+
+def test_every_image_is_pinned_by_digest(variant: dict) -> None:
+    for name, service in variant["services"].items():
+        if "build" not in service:  # the app's base image: see test_image.py
+            _image(variant, name)
+
+
+def test_jaeger_keeps_its_traces_on_a_named_volume(compose_config: dict) -> None:
+    jaeger = compose_config["services"]["jaeger"]
+    env = jaeger["environment"]
+    assert (env["SPAN_STORAGE_TYPE"], env["BADGER_EPHEMERAL"]) == ("badger", "false")
+    [volume] = jaeger["volumes"]
+    assert volume["type"] == "volume" and volume["source"] in compose_config["volumes"]
+    for directory in (env["BADGER_DIRECTORY_KEY"], env["BADGER_DIRECTORY_VALUE"]):
+        assert directory.startswith(volume["target"] + "/")
 
 
 def test_the_app_exports_to_jaeger_over_grpc_with_an_explicit_plaintext_scheme(compose_config: dict) -> None:
@@ -52,10 +105,5 @@ def test_the_collector_image_has_the_version_the_tests_build(collector_config: d
     manifest = (REPO / "otel-collector-builder.yaml").read_text()
     versions = set(re.findall(r"^\s*- gomod: \S+ v(\S+)$", manifest, re.M))
     assert versions == {binaries.COLLECTOR.version}
-    image = collector_config["services"]["otel-collector"]["image"]
-    assert image == f"otel/opentelemetry-collector-contrib:{binaries.COLLECTOR.version}"
-
-
-def test_the_collector_port_is_published_on_loopback_only(collector_config: dict) -> None:
-    ports = collector_config["services"]["otel-collector"]["ports"]
-    assert [(port["host_ip"], port["target"]) for port in ports] == [("127.0.0.1", 4317)]
+    image = _image(collector_config, "otel-collector")
+    assert image == ("otel/opentelemetry-collector-contrib", binaries.COLLECTOR.version)

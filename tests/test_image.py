@@ -14,8 +14,8 @@ DOCKERFILE = (REPO / "app" / "Dockerfile").read_text()
 
 
 def base_python_version() -> str:
-    match = re.search(r"^ARG PYTHON_IMAGE=python:(\d+\.\d+)\.\d+-slim-\w+$", DOCKERFILE, re.M)
-    assert match, "the base image is pinned to an exact python:X.Y.Z-slim-<debian> tag"
+    match = re.search(r"^ARG PYTHON_IMAGE=python:(\d+\.\d+)\.\d+-slim-\w+@sha256:[0-9a-f]{64}$", DOCKERFILE, re.M)
+    assert match, "the base image is pinned to an exact python:X.Y.Z-slim-<debian> tag and its digest"
     return match.group(1)
 
 

@@ -6,8 +6,7 @@ on these paths fails in one clear line, and nothing reaches Jaeger."""
 
 import secrets
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +14,7 @@ import pytest
 
 from jaeger_api import JaegerAPI
 from tests import binaries, compose
-from tests.conftest import REPO, run_app, run_smoke_test
-from tests.servers import Jaeger, running_collector, running_jaeger
+from tests.conftest import REPO, run_app, run_smoke_test, running_stack
 
 TOKEN = secrets.token_urlsafe(24)
 DIRECT = ("compose.yaml",)
@@ -55,33 +53,6 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def resolve(path: str, certs: Path) -> compose.Config:
     files, variables = PATHS[path]
     return compose.resolve(*files, variables={"COLLECTOR_AUTH_TOKEN": TOKEN, "CERTS_DIR": str(certs), **variables})
-
-
-@dataclass
-class Stack:
-    jaeger: Jaeger
-    app_env: dict[str, str]
-
-
-@contextmanager
-def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
-    """Jaeger, and the collector if the configuration has one, as compose configures them."""
-    with ExitStack() as stack:
-        jaeger_env = compose.environment(config, "jaeger", {})
-        jaeger_binary = binaries.ensure(binaries.JAEGER)
-        jaeger = stack.enter_context(running_jaeger(jaeger_binary, jaeger_env, tmp_path / "jaeger.log"))
-        addresses = {"jaeger:4317": jaeger.otlp_grpc}
-        if "otel-collector" in config["services"]:
-            collector = stack.enter_context(
-                running_collector(
-                    binaries.ensure(binaries.COLLECTOR),
-                    compose.command(config, "otel-collector", addresses),
-                    compose.environment(config, "otel-collector", addresses),
-                    tmp_path / "collector.log",
-                )
-            )
-            addresses["otel-collector:4317"] = collector.otlp_grpc
-        yield Stack(jaeger, compose.environment(config, "app", addresses))
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -1,0 +1,198 @@
+"""Faults, against the real processes: a backend that is down, late, or restarted in the
+middle of a load run; a signal during a load run; more spans than the exporter can send.
+
+The promise under test: no run hangs, and no span is lost silently. Every span the app
+ended is either found in Jaeger (counted through its HTTP API) or reported by the app as
+failed or dropped, and the losses stay within the bounds the README states.
+"""
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jaeger_api import JaegerAPI
+from tests import binaries, compose
+from tests.conftest import (
+    BASE_ENV,
+    app_command,
+    jaeger_environment,
+    run_app,
+    run_smoke_test,
+    running_stack,
+)
+from tests.servers import Jaeger, free_port, running_jaeger, wait_until
+
+SERVICE = "inprocess-grpc"
+SPANS_PER_TRACE = 9  # main, and GetUser with its three lookups for each of the two ids
+EXIT_EXPORT_FAILED, EXIT_SPANS_DROPPED = 3, 5
+
+
+@dataclass
+class LoadRun:
+    process: subprocess.Popen
+    started: float  # Unix time, for the Jaeger query window
+
+    def finish(self, timeout: float) -> tuple[int, dict, str]:
+        """Wait for the end of the run: its status, its JSON summary, its stderr."""
+        stdout, stderr = self.process.communicate(timeout=timeout)
+        return self.process.returncode, json.loads(stdout), stderr
+
+
+@contextmanager
+def load_run(env: Mapping[str, str], *args: str) -> Iterator[LoadRun]:
+    process = subprocess.Popen(
+        app_command(*args), env={**BASE_ENV, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield LoadRun(process, time.time())
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def spans_in_jaeger(jaeger: Jaeger, since: float) -> int:
+    return JaegerAPI(jaeger.query_url, timeout=30).span_count(SERVICE, since - 1, time.time() + 1)
+
+
+def wait_for_spans(jaeger: Jaeger, since: float, expected: int, timeout: float) -> int:
+    """Poll until Jaeger holds `expected` spans; return how many it holds at the end."""
+    with suppress(TimeoutError):
+        wait_until(lambda: spans_in_jaeger(jaeger, since) >= expected, timeout, "spans in Jaeger", interval=1)
+    return spans_in_jaeger(jaeger, since)
+
+
+def collector_config() -> compose.Config:
+    return compose.resolve("compose.yaml", "compose.collector.yaml", variables={"COLLECTOR_AUTH_TOKEN": "fault-test"})
+
+
+# --- backend down, backend late
+
+
+@pytest.mark.parametrize("args", [(), ("--repeat", "2000")], ids=["default run", "load run"])
+def test_backend_down_ends_within_the_export_timeout_plus_two_seconds(args: tuple[str, ...]) -> None:
+    timeout_s = 2
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}", "OTEL_EXPORTER_OTLP_TIMEOUT": "2"}
+    result = run_app(env, *args, timeout=timeout_s + 2)  # TimeoutExpired fails the test
+    assert result.returncode == EXIT_EXPORT_FAILED
+    [line] = result.stderr.splitlines()
+    assert "export failed" in line and "nothing listens there" in line
+    if args:  # every span is accounted for: failed in the export, or dropped by the full queue
+        spans = json.loads(result.stdout)["spans"]
+        assert spans["ended"] == 2000 * SPANS_PER_TRACE == spans["failed"] + spans["dropped"]
+        assert f"{spans['ended']} of {spans['ended']} spans not delivered" in line
+
+
+def test_a_backend_that_starts_after_the_app_still_gets_the_trace(compose_config: dict, tmp_path: Path) -> None:
+    # The exporter retries an unavailable backend with backoff (1, 2, 4 s...) for up to
+    # OTEL_EXPORTER_OTLP_TIMEOUT (10 s): a Jaeger that is up within that time gets the spans.
+    port = free_port()
+    app_env = compose.environment(compose_config, "app", {"jaeger:4317": f"127.0.0.1:{port}"})
+    process = subprocess.Popen(
+        app_command(), env={**BASE_ENV, **app_env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        # The app has run its lookups and is flushing into the void when Jaeger starts.
+        assert process.stdout.readline() and process.stdout.readline()
+        env = jaeger_environment(compose_config, tmp_path)
+        with running_jaeger(binaries.ensure(binaries.JAEGER), env, tmp_path / "jaeger.log", otlp_port=port) as jaeger:
+            _, stderr = process.communicate(timeout=15)
+            assert process.returncode == 0, stderr
+            assert run_smoke_test(jaeger, "--timeout", "10").returncode == 0
+    finally:
+        process.kill()
+
+
+# --- restarts in the middle of a load run
+
+RATE = 50  # traces a second: 450 spans a second
+SLOW_RATE = 25  # 225 spans a second: 7 s of them fit the SDK's default queue (2048)
+
+
+def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(tmp_path: Path) -> None:
+    # The collector queues and retries while Jaeger is away; Jaeger's Badger storage
+    # keeps what it had before the restart. The app never notices.
+    with (
+        running_stack(collector_config(), tmp_path) as stack,
+        load_run(stack.app_env, "--rate", str(RATE), "--duration", "40") as run,
+    ):
+        wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, 20, "first spans in Jaeger")
+        stack.jaeger.server.stop()
+        time.sleep(30)  # the outage itself is what is under test
+        stack.jaeger.server.start()
+        status, summary, stderr = run.finish(timeout=30)
+        assert status == 0, stderr
+        spans = summary["spans"]
+        assert spans["ended"] == spans["exported"] >= 35 * RATE * SPANS_PER_TRACE
+        assert wait_for_spans(stack.jaeger, run.started, spans["ended"], timeout=60) == spans["ended"]
+
+
+@pytest.mark.parametrize(
+    "outage, export_timeout",
+    [(3, 10), (6, 2)],
+    ids=["shorter than the export timeout: nothing lost", "longer: loss reported and bounded"],
+)
+def test_a_collector_restart_loses_at_most_what_the_app_reports_within_the_bound(
+    outage: float, export_timeout: float, tmp_path: Path
+) -> None:
+    # While the collector is away, the app's exporter retries the batch in flight for up
+    # to OTEL_EXPORTER_OTLP_TIMEOUT, and new spans wait in the SDK's in-memory queue
+    # (OTEL_BSP_MAX_QUEUE_SIZE spans, 2048). A restart within the timeout loses nothing
+    # while the spans of the outage fit the queue. A longer one loses the spans that
+    # were in flight or queued while the collector was away, and no others: at most
+    # rate x outage + one batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512). The last retry
+    # within the default 10 s comes about 7 s after the first failure: at SLOW_RATE the
+    # spans of 7 s fit the queue.
+    with running_stack(collector_config(), tmp_path) as stack:
+        env = {**stack.app_env, "OTEL_EXPORTER_OTLP_TIMEOUT": str(export_timeout)}
+        with load_run(env, "--rate", str(SLOW_RATE), "--duration", str(outage + 6)) as run:
+            wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, 20, "first spans in Jaeger")
+            stack.collector.server.stop()  # SIGTERM: the collector sends what it holds first
+            time.sleep(outage)
+            stack.collector.server.start()
+            status, summary, stderr = run.finish(timeout=outage + 6 + export_timeout + 10)
+        spans = summary["spans"]
+        delivered = wait_for_spans(stack.jaeger, run.started, spans["exported"], timeout=30)
+        # What arrived is exactly what the app says it delivered.
+        assert delivered == spans["exported"]
+        lost = spans["ended"] - spans["exported"]
+        if outage < export_timeout:
+            assert (status, lost) == (0, 0), stderr
+        else:
+            assert 0 < lost <= (outage + 1) * SLOW_RATE * SPANS_PER_TRACE + 512
+            assert status == EXIT_EXPORT_FAILED
+            assert f"export failed, {lost} of {spans['ended']} spans not delivered" in stderr
+
+
+def test_sigterm_during_a_load_run_flushes_every_span_and_exits(jaeger: Jaeger, app_env: dict) -> None:
+    with load_run(app_env, "--rate", str(RATE), "--duration", "120") as run:
+        wait_until(lambda: spans_in_jaeger(jaeger, run.started) > 0, 20, "first spans in Jaeger")
+        run.process.send_signal(signal.SIGTERM)
+        # The flush's bound is the export timeout (10 s); against a live Jaeger it is quick.
+        status, summary, stderr = run.finish(timeout=12)
+    assert status == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM, spans flushed" in stderr
+    spans = summary["spans"]
+    assert spans["ended"] == spans["exported"] > 0
+    assert wait_for_spans(jaeger, run.started, spans["ended"], timeout=20) == spans["ended"]
+
+
+def test_spans_faster_than_the_exporter_sends_are_reported_as_dropped(jaeger: Jaeger, app_env: dict) -> None:
+    # A queue of one trace's spans, and traces made as fast as the app can: each export
+    # (a gRPC round trip) takes longer than making the next traces, so the queue overflows.
+    env = {**app_env, "OTEL_BSP_MAX_QUEUE_SIZE": "9", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "9"}
+    started = time.time()
+    result = run_app(env, "--repeat", "2000", timeout=60)
+    assert result.returncode == EXIT_SPANS_DROPPED, result.stderr
+    spans = json.loads(result.stdout)["spans"]
+    assert spans["dropped"] > 0 and spans["failed"] == 0
+    assert spans["exported"] + spans["dropped"] == spans["ended"] == 2000 * SPANS_PER_TRACE
+    [line] = result.stderr.splitlines()
+    assert f"{spans['dropped']} of {spans['ended']} spans dropped" in line and "OTEL_BSP_MAX_QUEUE_SIZE" in line
+    assert wait_for_spans(jaeger, started, spans["exported"], timeout=20) == spans["exported"]
