@@ -118,6 +118,7 @@ def running(start: Callable[[], tuple[Server, T]], name: str) -> Iterator[T]:
 @dataclass
 class Jaeger:
     otlp_grpc: str  # host:port of the OTLP/gRPC receiver
+    otlp_http: str  # host:port of the OTLP/HTTP receiver
     query_url: str  # base URL of the UI and HTTP API
     log: Path
     server: Server  # to stop it and start it again, on the same ports
@@ -131,7 +132,8 @@ def running_jaeger(
     kernel (":0")."""
 
     def start() -> tuple[Server, Jaeger]:
-        ports = {name: free_port() for name in ("otlp", "query", "admin", "query_grpc", "collector_grpc")}
+        names = ("otlp", "otlp_http", "query", "admin", "query_grpc", "collector_grpc")
+        ports = {name: free_port() for name in names}
         ports["otlp"] = otlp_port or ports["otlp"]
         flags = {
             "collector.otlp.grpc.host-port": f"127.0.0.1:{ports['otlp']}",
@@ -139,7 +141,7 @@ def running_jaeger(
             "admin.http.host-port": f"127.0.0.1:{ports['admin']}",
             "query.grpc-server.host-port": f"127.0.0.1:{ports['query_grpc']}",
             "collector.grpc-server.host-port": f"127.0.0.1:{ports['collector_grpc']}",
-            "collector.otlp.http.host-port": "127.0.0.1:0",
+            "collector.otlp.http.host-port": f"127.0.0.1:{ports['otlp_http']}",
             "collector.http-server.host-port": "127.0.0.1:0",
             "http-server.host-port": "127.0.0.1:0",
             "processor.jaeger-binary.server-host-port": "127.0.0.1:0",
@@ -148,7 +150,14 @@ def running_jaeger(
         }
         command = [str(binary), *(f"--{flag}={value}" for flag, value in flags.items())]
         server = Server(command, environment, f"http://127.0.0.1:{ports['admin']}/", log)
-        return server, Jaeger(f"127.0.0.1:{ports['otlp']}", f"http://127.0.0.1:{ports['query']}", log, server)
+        jaeger = Jaeger(
+            f"127.0.0.1:{ports['otlp']}",
+            f"127.0.0.1:{ports['otlp_http']}",
+            f"http://127.0.0.1:{ports['query']}",
+            log,
+            server,
+        )
+        return server, jaeger
 
     return running(start, "Jaeger")
 
@@ -156,6 +165,7 @@ def running_jaeger(
 @dataclass
 class Collector:
     otlp_grpc: str
+    otlp_http: str
     log: Path
     server: Server
 
@@ -177,6 +187,6 @@ def running_collector(
             "COLLECTOR_METRICS_PORT": str(ports["metrics"]),
         }
         server = Server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/", log)
-        return server, Collector(f"127.0.0.1:{ports['grpc']}", log, server)
+        return server, Collector(f"127.0.0.1:{ports['grpc']}", f"127.0.0.1:{ports['http']}", log, server)
 
     return running(start, "collector")

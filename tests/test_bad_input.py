@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, assert_one_line_error, run_app
+from tests.conftest import assert_one_line_error, run_app
+from tests.stack import REPO
 
 EXIT_USAGE, EXIT_CONFIG = 2, 4
 SMOKE_NO_JAEGER = 3

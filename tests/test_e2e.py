@@ -19,8 +19,9 @@ import pytest
 import smoke_test
 from jaeger_api import JaegerAPI
 from tests import compose
-from tests.conftest import BASE_ENV, REPO, app_command, run_app, run_smoke_test
+from tests.conftest import run_app, run_smoke_test
 from tests.servers import Jaeger
+from tests.stack import BASE_ENV, REPO, app_command
 
 TRACE_LINK = re.compile(r"trace ([0-9a-f]{32}) exported: (\S+)")
 

@@ -19,15 +19,9 @@ import pytest
 
 from jaeger_api import JaegerAPI
 from tests import binaries, compose
-from tests.conftest import (
-    BASE_ENV,
-    app_command,
-    jaeger_environment,
-    run_app,
-    run_smoke_test,
-    running_stack,
-)
+from tests.conftest import run_app, run_smoke_test
 from tests.servers import Jaeger, free_port, running_jaeger, wait_until
+from tests.stack import BASE_ENV, app_command, jaeger_environment, running_stack
 
 SERVICE = "inprocess-grpc"
 SPANS_PER_TRACE = 9  # main, and GetUser with its three lookups for each of the two ids

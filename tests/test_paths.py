@@ -14,7 +14,8 @@ import pytest
 
 from jaeger_api import JaegerAPI
 from tests import binaries, compose
-from tests.conftest import REPO, run_app, run_smoke_test, running_stack
+from tests.conftest import run_app, run_smoke_test
+from tests.stack import REPO, running_stack
 
 TOKEN = secrets.token_urlsafe(24)
 DIRECT = ("compose.yaml",)

@@ -1,0 +1,26 @@
+"""Run the benchmarks and print their tables: `python -m benchmarks [NAME ...] [--quick]`."""
+
+import argparse
+import time
+
+from benchmarks import cold_start, overhead, throughput, visibility
+from benchmarks.side_by_side import machine
+
+BENCHMARKS = {
+    "overhead": overhead.main,
+    "throughput": throughput.main,
+    "visibility": visibility.main,
+    "cold-start": cold_start.main,
+}
+
+parser = argparse.ArgumentParser(description="Every figure of the README's performance section.")
+parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of: {', '.join(BENCHMARKS)} (default: all)")
+parser.add_argument("--quick", action="store_true", help="fewer repetitions: for a look, not for the README")
+args = parser.parse_args()
+if unknown := set(args.names) - set(BENCHMARKS):
+    parser.error(f"no benchmark named {', '.join(sorted(unknown))}; choose from {', '.join(BENCHMARKS)}")
+print(f"Machine: {machine()}. {time.strftime('%Y-%m-%d')}.\n")
+for name in args.names or BENCHMARKS:
+    print(f"## {name}\n", flush=True)
+    BENCHMARKS[name](["--quick"] if args.quick else [])
+    print(flush=True)

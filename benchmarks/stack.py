@@ -1,0 +1,32 @@
+"""The stack the benchmarks run against: the real Jaeger and collector on loopback,
+configured as compose configures them (the tests' own runner), and the app's
+environment for each path."""
+
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import compose
+from tests.servers import Collector, Jaeger
+from tests.stack import running_stack
+
+
+@dataclass
+class BenchStack:
+    jaeger: Jaeger
+    collector: Collector
+    direct_env: dict[str, str]  # the app's environment in compose.yaml: straight to Jaeger
+    collector_env: dict[str, str]  # with compose.collector.yaml: through the collector, with the token
+
+
+@contextmanager
+def collector_stack() -> Iterator[BenchStack]:
+    variables = {"COLLECTOR_AUTH_TOKEN": secrets.token_urlsafe(24)}
+    config = compose.resolve("compose.yaml", "compose.collector.yaml", variables=variables)
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as folder, running_stack(config, Path(folder)) as stack:
+        assert stack.collector is not None
+        direct = compose.environment(compose.resolve("compose.yaml"), "app", {"jaeger:4317": stack.jaeger.otlp_grpc})
+        yield BenchStack(stack.jaeger, stack.collector, direct, stack.app_env)

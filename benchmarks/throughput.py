@@ -1,0 +1,231 @@
+"""Throughput and loss: the app's load mode at rising rates, on each path.
+
+For each path (straight to Jaeger, through the collector; OTLP/gRPC as the app ships,
+OTLP/HTTP side by side under `opentelemetry-instrument`), each batch set-up (the SDK's
+defaults, and the OTEL_BSP_* values compose.yaml sets) and each rate, the app runs
+for a few seconds under its own service name. Reported: the spans a second it
+sustained, its CPU, and the spans lost: ended by the app minus found in Jaeger,
+counted through Jaeger's HTTP API. Then the target run (at least 100,000 spans through
+the collector at the highest rate) and, when one Python process cannot reach the
+target, where its time goes: µs per span to create, to encode, to send.
+
+    python -m benchmarks.throughput [--quick]
+"""
+
+import argparse
+import itertools
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from benchmarks.side_by_side import interleaved, median, spread, table
+from benchmarks.stack import BenchStack, collector_stack
+from jaeger_api import JaegerAPI
+from tests.servers import wait_until
+from tests.stack import BASE_ENV, REPO, app_command
+
+SPANS_PER_TRACE = 9
+RATES = (1000, 2000, 3000)  # traces a second; x9 spans
+TARGET_SPANS_PER_SECOND = 30_000
+TARGET_SPANS = 100_000
+
+
+def _paths(stack: BenchStack) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
+    """The app's environment and launcher for each path."""
+    instrument = shutil.which("opentelemetry-instrument", path=os.path.dirname(sys.executable))
+    assert instrument, "opentelemetry-distro is in requirements-dev.txt"
+    http = {"OTEL_TRACES_EXPORTER": "otlp_proto_http"}
+    return {
+        "Jaeger, gRPC": (stack.direct_env, ()),
+        "collector, gRPC": (stack.collector_env, ()),
+        "Jaeger, HTTP": (
+            {**stack.direct_env, **http, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{stack.jaeger.otlp_http}"},
+            (instrument,),
+        ),
+        "collector, HTTP": (
+            {**stack.collector_env, **http, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{stack.collector.otlp_http}"},
+            (instrument,),
+        ),
+    }
+
+
+def _sdk_defaults(env: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if not name.startswith("OTEL_BSP_")}
+
+
+_runs = itertools.count()
+
+
+def load_run(stack: BenchStack, env: dict[str, str], launcher: tuple[str, ...], *args: str) -> dict:
+    """One load run under a service name of its own; its summary, and the spans Jaeger got."""
+    service = f"bench-{os.getpid()}-{next(_runs)}"
+    started = time.time()
+    result = subprocess.run(
+        app_command(*args, launcher=launcher),
+        env={**BASE_ENV, **env, "OTEL_SERVICE_NAME": service},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    summary = json.loads(result.stdout)
+    api = JaegerAPI(stack.jaeger.query_url, timeout=120)
+    ended = summary["spans"]["ended"]
+    counts: list[int] = []
+
+    def settled() -> bool:  # all there, or none more for 4 s
+        counts.append(api.span_count(service, started - 1, time.time() + 1))
+        return counts[-1] >= ended or (len(counts) >= 3 and counts[-1] == counts[-2] == counts[-3])
+
+    wait_until(settled, 120, "spans in Jaeger", interval=2)
+    return {**summary, "found": counts[-1], "lost": ended - counts[-1], "status": result.returncode}
+
+
+def _row(name: str, runs: list[dict]) -> list[object]:
+    """Created and delivered a second: over the whole run, the final flush included."""
+    created = [run["spans"]["ended"] / run["seconds"] for run in runs]
+    rate = [run["found"] / run["seconds"] for run in runs]
+    cpu = [100 * run["cpu_seconds"] / run["seconds"] for run in runs]
+    lost = [run["lost"] for run in runs]
+    ended = [run["spans"]["ended"] for run in runs]
+    return [
+        *name.split(" | "),
+        f"{median(created):,.0f}",
+        f"{median(rate):,.0f}",
+        spread(rate, ",.0f"),
+        f"{median(cpu):.0f}%",
+        f"{max(lost):,}",
+        f"{sum(ended):,}",
+    ]
+
+
+def _time_per_span_worker() -> dict[str, float]:
+    """In this process: µs per span to create and end the app's spans, to encode them
+    to OTLP protobuf, and to send them (over gRPC, to the collector the environment names)."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    from inprocess_grpc import users
+
+    kept: list[ReadableSpan] = []
+
+    class Keep(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            kept.extend(spans)
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(Keep()))
+    trace.set_tracer_provider(provider)
+    for _ in range(500):
+        users.get_user(100)
+    kept.clear()
+    started = time.perf_counter()
+    for _ in range(5000):
+        users.get_user(100)
+    create = (time.perf_counter() - started) / len(kept) * 1e6
+    batches = [kept[i : i + 512] for i in range(0, len(kept), 512)]  # the SDK's default batch
+    started = time.perf_counter()
+    for batch in batches:
+        encode_spans(batch).SerializeToString()
+    encode = (time.perf_counter() - started) / len(kept) * 1e6
+    exporter = OTLPSpanExporter()
+    exporter.export(batches[0])  # connected before timing
+    started = time.perf_counter()
+    for batch in batches:
+        assert exporter.export(batch) is SpanExportResult.SUCCESS
+    send = (time.perf_counter() - started) / len(kept) * 1e6 - encode  # export encodes, then sends
+    return {"create": create, "encode": encode, "send": send}
+
+
+def time_per_span(stack: BenchStack, repetitions: int) -> list[list[object]]:
+    """Where one process's time goes, µs per span, as table rows."""
+    command = [sys.executable, "-m", "benchmarks.throughput", "--worker"]
+    env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}", **stack.collector_env}
+    measured = [
+        json.loads(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
+        for _ in range(repetitions)
+    ]
+    parts = {part: median([m[part] for m in measured]) for part in ("create", "encode", "send")}
+    total = sum(parts.values())
+    rows: list[list[object]] = [[part, f"{value:.1f}", f"{100 * value / total:.0f}%"] for part, value in parts.items()]
+    ceiling = 1e6 / total
+    rows.append(["total, one core", f"{total:.1f}", f"at most {ceiling:,.0f} spans/s"])
+    needed = math.ceil(TARGET_SPANS_PER_SECOND / ceiling)
+    rows.append([f"{TARGET_SPANS_PER_SECOND:,} spans/s need", "", f"{needed} such process{'es' * (needed > 1)}"])
+    return rows
+
+
+def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
+    with collector_stack() as stack:
+        paths = _paths(stack)
+        variants: dict[str, Callable[[], dict]] = {}
+        for (path, (env, launcher)), batch, rate in itertools.product(
+            paths.items(), ("SDK defaults", "compose"), rates
+        ):
+            batch_env = env if batch == "compose" else _sdk_defaults(env)
+            name = f"{path} | {batch} | {rate * SPANS_PER_TRACE:,}"
+            args = ("--rate", str(rate), "--duration", str(duration))
+            variants[name] = lambda e=batch_env, lc=launcher, a=args: load_run(stack, e, lc, *a)
+        target_rate = str(TARGET_SPANS_PER_SECOND / SPANS_PER_TRACE)
+        target_repeat = str(-(-TARGET_SPANS // SPANS_PER_TRACE))
+        target = "collector, gRPC | compose | target"
+        variants[target] = lambda: load_run(
+            stack, stack.collector_env, (), "--rate", target_rate, "--repeat", target_repeat
+        )
+        results = interleaved(variants, repetitions)
+        where = time_per_span(stack, repetitions)
+
+    headers = [
+        "path",
+        "batch settings",
+        "asked spans/s",
+        "created spans/s",
+        "delivered spans/s",
+        "spread",
+        "app CPU",
+        "lost (worst run)",
+        "spans (all runs)",
+    ]
+    target_runs = results[target]
+    sustained = median([r["found"] / r["seconds"] for r in target_runs])
+    lost = max(r["lost"] for r in target_runs)
+    met = sustained >= TARGET_SPANS_PER_SECOND and lost == 0
+    return "\n".join(
+        [
+            f"Throughput and loss, median of {repetitions} interleaved runs of {duration:g} s each:",
+            "",
+            table(headers, [_row(name, runs) for name, runs in results.items()]),
+            "",
+            f"- target, ≥ {TARGET_SPANS_PER_SECOND:,} spans/s through the collector with none lost over"
+            f" {TARGET_SPANS:,} spans: {sustained:,.0f} spans/s, {lost:,} lost: {'met' if met else 'NOT met'}",
+            "",
+            f"Where one process's time goes, µs per span (median of {repetitions}):",
+            "",
+            table(["step", "µs per span", "share"], where),
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 repetition, 2 rates, 2 s runs")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_time_per_span_worker()))
+    elif args.quick:
+        print(run(1, RATES[::2], 2))
+    else:
+        print(run(3, RATES, 4))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Time to visible: from the app's exit to its whole trace in Jaeger's HTTP API.
+
+The app flushes before it exits, so what is measured is the backend's part: Jaeger
+storing the spans (and, on the collector path, the collector's batching and its export
+to Jaeger). The two paths take turns. Targets: under 1 s direct, under 1.5 s through
+the collector.
+
+    python -m benchmarks.visibility [--quick]
+"""
+
+import argparse
+import re
+import subprocess
+import time
+from collections.abc import Sequence
+
+from benchmarks.side_by_side import interleaved, median, spread, table
+from benchmarks.stack import BenchStack, collector_stack
+from jaeger_api import JaegerAPI
+from tests.stack import BASE_ENV, app_command
+
+SPANS = 9
+POLL = 0.005  # s
+TARGETS = {"straight to Jaeger": 1000.0, "through the collector": 1500.0}  # ms
+
+
+def time_to_visible(stack: BenchStack, env: dict[str, str]) -> float:
+    """ms from the app's exit to the first answer of Jaeger's API with all its spans."""
+    result = subprocess.run(app_command(), env={**BASE_ENV, **env}, capture_output=True, text=True, timeout=60)
+    exited = time.perf_counter()
+    match = re.search(r"trace ([0-9a-f]{32}) exported", result.stderr)
+    assert result.returncode == 0 and match, result.stderr
+    api = JaegerAPI(stack.jaeger.query_url)
+    while time.perf_counter() - exited < 30:
+        found = api.trace(match.group(1))
+        if found and len(found["spans"]) == SPANS:
+            return (time.perf_counter() - exited) * 1000
+        time.sleep(POLL)
+    raise TimeoutError(f"trace {match.group(1)} not complete in Jaeger after 30 s")
+
+
+def run(repetitions: int) -> str:
+    with collector_stack() as stack:
+        envs = {"straight to Jaeger": stack.direct_env, "through the collector": stack.collector_env}
+        results = interleaved(
+            {name: lambda e=env: time_to_visible(stack, e) for name, env in envs.items()}, repetitions
+        )
+    rows = []
+    for name, values in results.items():
+        met = "met" if median(values) < TARGETS[name] else "NOT met"
+        rows.append([name, f"{median(values):.1f}", spread(values), f"< {TARGETS[name]:.0f}: {met}"])
+    return "\n".join(
+        [
+            f"Time to visible, ms from the app's exit to its trace in Jaeger's API, median of {repetitions}:",
+            "",
+            table(["path", "ms", "spread", "target"], rows),
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 15")
+    print(run(3 if parser.parse_args(argv).quick else 15))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every figure of the README's performance section, from a fresh clone:
+#   ./scripts/benchmark.sh [overhead|throughput|visibility|cold-start ...] [--quick]
+#
+# Sets up .venv and the real servers (setup-dev.sh), then runs the benchmarks against
+# Jaeger and the collector on loopback and prints their tables (Markdown). Takes about
+# 20 minutes; --quick runs fewer repetitions, for a look, not for the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup-dev.sh
+exec .venv/bin/python -m benchmarks "$@"
