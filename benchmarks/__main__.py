@@ -3,14 +3,16 @@
 import argparse
 import time
 
-from benchmarks import cold_start, overhead, throughput, visibility
+from benchmarks import cold_start, export_cost, overhead, queue_memory, throughput, visibility
 from benchmarks.side_by_side import machine
 
 BENCHMARKS = {
     "overhead": overhead.main,
     "throughput": throughput.main,
+    "export-cost": export_cost.main,
     "visibility": visibility.main,
     "cold-start": cold_start.main,
+    "queue-memory": queue_memory.main,
 }
 
 parser = argparse.ArgumentParser(description="Every figure of the README's performance section.")

@@ -8,31 +8,40 @@ of the default run: the imports that cost the most.
     python -m benchmarks.cold_start [--quick]
 """
 
-import argparse
-import os
+import json
 import re
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from benchmarks.side_by_side import interleaved, median, spread, table
+from benchmarks.side_by_side import asked_repetitions, interleaved, median, spread, table
 from benchmarks.stack import collector_stack
 from tests.stack import BASE_ENV, app_command
 
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)$")
 
 
+# Each measured process is started by a small Python of its own: a child inherits its
+# parent's peak memory in ru_maxrss (fork copies the parent's pages), and this
+# benchmark's process is large by the time it runs; this starter stays near 10 MiB,
+# below anything measured.
+_STARTER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps([(time.perf_counter() - started) * 1000, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]))
+"""
+
+
 def process_run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall ms from start to exit, and peak resident memory in MiB."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = (time.perf_counter() - started) * 1000
-    process.returncode = os.waitstatus_to_exitcode(status)
-    assert process.returncode == 0, command
-    return elapsed, usage.ru_maxrss / 1024  # KiB on Linux
+    """Wall ms from start to exit, and peak resident memory in MiB (ru_maxrss is KiB on Linux)."""
+    starter = [sys.executable, "-S", "-c", _STARTER, *command]
+    result = subprocess.run(starter, env=env, capture_output=True, text=True, check=True)
+    elapsed, peak, status = json.loads(result.stdout.splitlines()[-1])  # after the app's own output
+    assert status == 0, command
+    return elapsed, peak
 
 
 def top_imports(env: dict[str, str], repetitions: int, most: int = 8) -> list[list[object]]:
@@ -78,9 +87,7 @@ def run(repetitions: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 15")
-    print(run(3 if parser.parse_args(argv).quick else 15))
+    print(run(asked_repetitions(argv, __doc__, quick=3, full=15)))
 
 
 if __name__ == "__main__":

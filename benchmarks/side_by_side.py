@@ -1,5 +1,6 @@
 """Interleaved repetitions, medians, ratios, and the tables they go into."""
 
+import argparse
 import os
 import platform
 import statistics
@@ -54,3 +55,10 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} CPUs{memory}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}"
     )
+
+
+def asked_repetitions(argv: Sequence[str] | None, doc: str, quick: int, full: int) -> int:
+    """How many repetitions the command line asks for: `--quick` or not."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{quick} repetitions instead of {full}")
+    return quick if parser.parse_args(argv).quick else full

@@ -5,9 +5,9 @@ OTLP/HTTP side by side under `opentelemetry-instrument`), each batch set-up (the
 defaults, and the OTEL_BSP_* values compose.yaml sets) and each rate, the app runs
 for a few seconds under its own service name. Reported: the spans a second it
 sustained, its CPU, and the spans lost: ended by the app minus found in Jaeger,
-counted through Jaeger's HTTP API. Then the target run (at least 100,000 spans through
-the collector at the highest rate) and, when one Python process cannot reach the
-target, where its time goes: µs per span to create, to encode, to send.
+counted through Jaeger's HTTP API. Then the target run: at least 100,000 spans through
+the collector, asked at the target rate. Where a process's time goes when it cannot
+keep up: benchmarks/export_cost.py.
 
     python -m benchmarks.throughput [--quick]
 """
@@ -15,7 +15,6 @@ target, where its time goes: µs per span to create, to encode, to send.
 import argparse
 import itertools
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ from benchmarks.side_by_side import interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
 from jaeger_api import JaegerAPI
 from tests.servers import wait_until
-from tests.stack import BASE_ENV, REPO, app_command
+from tests.stack import BASE_ENV, app_command
 
 SPANS_PER_TRACE = 9
 RATES = (1000, 2000, 3000)  # traces a second; x9 spans
@@ -103,66 +102,6 @@ def _row(name: str, runs: list[dict]) -> list[object]:
     ]
 
 
-def _time_per_span_worker() -> dict[str, float]:
-    """In this process: µs per span to create and end the app's spans, to encode them
-    to OTLP protobuf, and to send them (over gRPC, to the collector the environment names)."""
-    from opentelemetry import trace
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-
-    from inprocess_grpc import users
-
-    kept: list[ReadableSpan] = []
-
-    class Keep(SpanExporter):
-        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-            kept.extend(spans)
-            return SpanExportResult.SUCCESS
-
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(Keep()))
-    trace.set_tracer_provider(provider)
-    for _ in range(500):
-        users.get_user(100)
-    kept.clear()
-    started = time.perf_counter()
-    for _ in range(5000):
-        users.get_user(100)
-    create = (time.perf_counter() - started) / len(kept) * 1e6
-    batches = [kept[i : i + 512] for i in range(0, len(kept), 512)]  # the SDK's default batch
-    started = time.perf_counter()
-    for batch in batches:
-        encode_spans(batch).SerializeToString()
-    encode = (time.perf_counter() - started) / len(kept) * 1e6
-    exporter = OTLPSpanExporter()
-    exporter.export(batches[0])  # connected before timing
-    started = time.perf_counter()
-    for batch in batches:
-        assert exporter.export(batch) is SpanExportResult.SUCCESS
-    send = (time.perf_counter() - started) / len(kept) * 1e6 - encode  # export encodes, then sends
-    return {"create": create, "encode": encode, "send": send}
-
-
-def time_per_span(stack: BenchStack, repetitions: int) -> list[list[object]]:
-    """Where one process's time goes, µs per span, as table rows."""
-    command = [sys.executable, "-m", "benchmarks.throughput", "--worker"]
-    env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}", **stack.collector_env}
-    measured = [
-        json.loads(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
-        for _ in range(repetitions)
-    ]
-    parts = {part: median([m[part] for m in measured]) for part in ("create", "encode", "send")}
-    total = sum(parts.values())
-    rows: list[list[object]] = [[part, f"{value:.1f}", f"{100 * value / total:.0f}%"] for part, value in parts.items()]
-    ceiling = 1e6 / total
-    rows.append(["total, one core", f"{total:.1f}", f"at most {ceiling:,.0f} spans/s"])
-    needed = math.ceil(TARGET_SPANS_PER_SECOND / ceiling)
-    rows.append([f"{TARGET_SPANS_PER_SECOND:,} spans/s need", "", f"{needed} such process{'es' * (needed > 1)}"])
-    return rows
-
-
 def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
     with collector_stack() as stack:
         paths = _paths(stack)
@@ -181,7 +120,6 @@ def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
             stack, stack.collector_env, (), "--rate", target_rate, "--repeat", target_repeat
         )
         results = interleaved(variants, repetitions)
-        where = time_per_span(stack, repetitions)
 
     headers = [
         "path",
@@ -206,10 +144,6 @@ def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
             "",
             f"- target, ≥ {TARGET_SPANS_PER_SECOND:,} spans/s through the collector with none lost over"
             f" {TARGET_SPANS:,} spans: {sustained:,.0f} spans/s, {lost:,} lost: {'met' if met else 'NOT met'}",
-            "",
-            f"Where one process's time goes, µs per span (median of {repetitions}):",
-            "",
-            table(["step", "µs per span", "share"], where),
         ]
     )
 
@@ -217,11 +151,8 @@ def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 repetition, 2 rates, 2 s runs")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        print(json.dumps(_time_per_span_worker()))
-    elif args.quick:
+    if args.quick:
         print(run(1, RATES[::2], 2))
     else:
         print(run(3, RATES, 4))

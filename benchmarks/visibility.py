@@ -8,13 +8,12 @@ the collector.
     python -m benchmarks.visibility [--quick]
 """
 
-import argparse
 import re
 import subprocess
 import time
 from collections.abc import Sequence
 
-from benchmarks.side_by_side import interleaved, median, spread, table
+from benchmarks.side_by_side import asked_repetitions, interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
 from jaeger_api import JaegerAPI
 from tests.stack import BASE_ENV, app_command
@@ -59,9 +58,7 @@ def run(repetitions: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 15")
-    print(run(3 if parser.parse_args(argv).quick else 15))
+    print(run(asked_repetitions(argv, __doc__, quick=3, full=15)))
 
 
 if __name__ == "__main__":

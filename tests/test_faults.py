@@ -106,7 +106,7 @@ def test_a_backend_that_starts_after_the_app_still_gets_the_trace(compose_config
 # --- restarts in the middle of a load run
 
 RATE = 50  # traces a second: 450 spans a second
-SLOW_RATE = 25  # 225 spans a second: 7 s of them fit the SDK's default queue (2048)
+SLOW_RATE = 25  # 225 spans a second: 7 s of them fit even the SDK's default queue (2048)
 
 
 def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(tmp_path: Path) -> None:
@@ -135,14 +135,14 @@ def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(tmp_path:
 def test_a_collector_restart_loses_at_most_what_the_app_reports_within_the_bound(
     outage: float, export_timeout: float, tmp_path: Path
 ) -> None:
-    # While the collector is away, the app's exporter retries the batch in flight for up
-    # to OTEL_EXPORTER_OTLP_TIMEOUT, and new spans wait in the SDK's in-memory queue
-    # (OTEL_BSP_MAX_QUEUE_SIZE spans, 2048). A restart within the timeout loses nothing
-    # while the spans of the outage fit the queue. A longer one loses the spans that
-    # were in flight or queued while the collector was away, and no others: at most
-    # rate x outage + one batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512). The last retry
-    # within the default 10 s comes about 7 s after the first failure: at SLOW_RATE the
-    # spans of 7 s fit the queue.
+    # While the collector is away, the app's exporter retries the batch in flight for
+    # up to OTEL_EXPORTER_OTLP_TIMEOUT, and new spans wait in the SDK's in-memory queue
+    # (OTEL_BSP_MAX_QUEUE_SIZE spans; compose sets 32768). A restart within the timeout
+    # loses nothing while the spans of the outage fit the queue. A longer one loses the
+    # spans that were in flight or queued while the collector was away, and no others:
+    # at most rate x outage + one batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512). The last
+    # retry within the default 10 s comes about 7 s after the first failure; at
+    # SLOW_RATE the spans of 7 s fit even the SDK's default queue.
     with running_stack(collector_config(), tmp_path) as stack:
         env = {**stack.app_env, "OTEL_EXPORTER_OTLP_TIMEOUT": str(export_timeout)}
         with load_run(env, "--rate", str(SLOW_RATE), "--duration", str(outage + 6)) as run:

@@ -161,7 +161,7 @@ class Tracing:
     provider: trace.TracerProvider
     _ended: _EndedSpans
     _errors: _ExportErrors
-    _exporter: _CountingExporter | None = None  # None: the distro's provider and exporter
+    _exporter: _CountingExporter | None = None  # None: the distro's exporter, or none (SDK disabled)
 
     def finish(self) -> Delivery:
         """Flush every span, shut down our own provider, and say what was delivered.
@@ -225,6 +225,16 @@ def start_tracing(*, sdk_logs: bool = False) -> Tracing:
         current.add_span_processor(ended)
         return Tracing(current, ended, errors)
 
+    # The provider is shut down by Tracing.finish, in the order the program chooses,
+    # not by an atexit hook that would run after the exit status is decided.
+    provider = TracerProvider(resource=_resource(), shutdown_on_exit=False)
+    provider.add_span_processor(ended)
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        # The provider makes no spans: no exporter, and gRPC is not even imported
+        # (about half of the start-up time; see the README's performance section).
+        trace.set_tracer_provider(provider)
+        return Tracing(provider, ended, errors)
+
     # Imported only now: importing the exporter's package builds a Resource from
     # OTEL_RESOURCE_ATTRIBUTES, which would warn about a malformed value before `check`.
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -233,10 +243,6 @@ def start_tracing(*, sdk_logs: bool = False) -> Tracing:
         exporter = _CountingExporter(OTLPSpanExporter())
     except Exception as error:  # the SDK's checks beyond ours: one line, not a traceback
         raise ConfigError(f"the OTLP exporter rejects its OTEL_EXPORTER_OTLP_* settings: {error}") from None
-    # The provider is shut down by Tracing.finish, in the order the program chooses,
-    # not by an atexit hook that would run after the exit status is decided.
-    provider = TracerProvider(resource=_resource(), shutdown_on_exit=False)
-    provider.add_span_processor(ended)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return Tracing(provider, ended, errors, exporter)
