@@ -69,7 +69,9 @@ def collector_config() -> compose.Config:
 # --- backend down, backend late
 
 
-@pytest.mark.parametrize("args", [(), ("--repeat", "2000")], ids=["default run", "load run"])
+# The load run makes 4500 spans, more than the SDK's default queue holds: some fail in
+# the export, the rest are dropped, and the flush is bounded all the same.
+@pytest.mark.parametrize("args", [(), ("--repeat", "500")], ids=["default run", "load run"])
 def test_backend_down_ends_within_the_export_timeout_plus_two_seconds(args: tuple[str, ...]) -> None:
     timeout_s = 2
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}", "OTEL_EXPORTER_OTLP_TIMEOUT": "2"}
@@ -79,7 +81,7 @@ def test_backend_down_ends_within_the_export_timeout_plus_two_seconds(args: tupl
     assert "export failed" in line and "nothing listens there" in line
     if args:  # every span is accounted for: failed in the export, or dropped by the full queue
         spans = json.loads(result.stdout)["spans"]
-        assert spans["ended"] == 2000 * SPANS_PER_TRACE == spans["failed"] + spans["dropped"]
+        assert spans["ended"] == 500 * SPANS_PER_TRACE == spans["failed"] + spans["dropped"]
         assert f"{spans['ended']} of {spans['ended']} spans not delivered" in line
 
 
