@@ -11,14 +11,11 @@ fresh process, and in each the batch sizes take turns.
 import argparse
 import json
 import math
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 
 from benchmarks.side_by_side import median, spread, table
-from benchmarks.stack import collector_stack
-from tests.stack import BASE_ENV, REPO
+from benchmarks.stack import collector_stack, worker_output
 
 TARGET_SPANS_PER_SECOND = 30_000
 CALLS = 5_000  # 20,000 spans
@@ -59,14 +56,11 @@ def _worker(rotation: int) -> dict[str, float]:
 
 
 def run(repetitions: int) -> str:
-    command = [sys.executable, "-m", "benchmarks.export_cost", "--worker"]
-    runs = []
     with collector_stack() as stack:
-        env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}", **stack.collector_env}
-        for repetition in range(repetitions):
-            rotation = str(repetition % len(BATCH_SIZES))
-            worker = subprocess.run([*command, rotation], env=env, capture_output=True, text=True, check=True)
-            runs.append(json.loads(worker.stdout))
+        runs = [
+            json.loads(worker_output("export_cost", str(repetition % len(BATCH_SIZES)), env=stack.collector_env))
+            for repetition in range(repetitions)
+        ]
     cost = {name: [run[name] for run in runs] for name in runs[0]}
     default = BATCH_SIZES[0]
     create, export, encode = (cost[key] for key in ("create", f"export {default}", f"encode {default}"))

@@ -10,13 +10,11 @@ SDK costs to create the same spans with the same attributes.
 """
 
 import argparse
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 
 from benchmarks.side_by_side import interleaved, median, spread, table
-from tests.stack import BASE_ENV, REPO
+from benchmarks.stack import collector_stack, worker_output
 
 CALLS = 20_000
 WARM_UP = 1_000
@@ -94,9 +92,7 @@ def run(repetitions: int, collector_env: dict[str, str]) -> str:
             # A queue for every span of the run: the cost of exporting them all is the
             # figure, not how many a smaller queue would drop (the throughput benchmark's).
             env = {**collector_env, "OTEL_BSP_MAX_QUEUE_SIZE": str(4 * (CALLS + WARM_UP))}
-        command = [sys.executable, "-m", "benchmarks.overhead", "--worker", setup]
-        full_env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}", **env}
-        return lambda: float(subprocess.run(command, env=full_env, capture_output=True, text=True, check=True).stdout)
+        return lambda: float(worker_output("overhead", setup, env=env))
 
     results = interleaved({name: variant(name) for name in VARIANTS}, repetitions)
     medians = {name: median(values) for name, values in results.items()}
@@ -135,8 +131,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.worker:
         print(_worker(args.worker, CALLS))
         return
-    from benchmarks.stack import collector_stack
-
     with collector_stack() as stack:
         print(run(3 if args.quick else 7, stack.collector_env))
 

@@ -12,15 +12,14 @@ keeps them, the collector's queued while Jaeger is stopped.
 import argparse
 import json
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Sequence
 
 from benchmarks.side_by_side import interleaved, median, spread, table
-from benchmarks.stack import collector_stack
+from benchmarks.stack import collector_stack, worker_output
 from tests.servers import wait_until
-from tests.stack import BASE_ENV, REPO, app_command
+from tests.stack import BASE_ENV, app_command
 
 SPANS_PER_TRACE = 9
 TRACES = 20_000  # 180,000 spans
@@ -44,9 +43,7 @@ def _app_worker() -> float:
 
 
 def app_bytes_per_span() -> float:
-    command = [sys.executable, "-m", "benchmarks.queue_memory", "--worker"]
-    env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}"}
-    return float(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
+    return float(worker_output("queue_memory"))
 
 
 def _collector_queue(metrics_port: str) -> int:

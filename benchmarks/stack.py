@@ -3,15 +3,17 @@ configured as compose configures them (the tests' own runner), and the app's
 environment for each path."""
 
 import secrets
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests import compose
 from tests.servers import Collector, Jaeger
-from tests.stack import running_stack
+from tests.stack import BASE_ENV, REPO, running_stack
 
 
 @dataclass
@@ -30,3 +32,12 @@ def collector_stack() -> Iterator[BenchStack]:
         assert stack.collector is not None
         direct = compose.environment(compose.resolve("compose.yaml"), "app", {"jaeger:4317": stack.jaeger.otlp_grpc})
         yield BenchStack(stack.jaeger, stack.collector, direct, stack.app_env)
+
+
+def worker_output(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """What `python -m benchmarks.<module> --worker ARGS` prints: a measurement made in
+    a fresh process (a tracer provider can be installed once per process), with the
+    benchmarks and the app importable and `env` (an app environment) added."""
+    command = [sys.executable, "-m", f"benchmarks.{module}", "--worker", *args]
+    full_env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}", **(env or {})}
+    return subprocess.run(command, env=full_env, capture_output=True, text=True, check=True).stdout

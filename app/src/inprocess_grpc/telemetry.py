@@ -158,7 +158,7 @@ class Delivery:
 class Tracing:
     """The provider in use, and what went wrong while it exported."""
 
-    provider: trace.TracerProvider
+    provider: TracerProvider
     _ended: _EndedSpans
     _errors: _ExportErrors
     _exporter: _CountingExporter | None = None  # None: the distro's exporter, or none (SDK disabled)
@@ -171,8 +171,6 @@ class Tracing:
         many spans are still queued: at the bound the export in progress is cut
         short and the spans not yet sent count as failed.
         """
-        if not isinstance(self.provider, TracerProvider):  # OTEL_SDK_DISABLED
-            return Delivery(0)
         if self._exporter is None:
             self.provider.force_flush()
             return Delivery(self._ended.count, errors=list(self._errors.messages))
@@ -229,9 +227,9 @@ def start_tracing(*, sdk_logs: bool = False) -> Tracing:
     # not by an atexit hook that would run after the exit status is decided.
     provider = TracerProvider(resource=_resource(), shutdown_on_exit=False)
     provider.add_span_processor(ended)
-    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        # The provider makes no spans: no exporter, and gRPC is not even imported
-        # (about half of the start-up time; see the README's performance section).
+    if isinstance(provider.get_tracer(__name__), trace.NoOpTracer):
+        # OTEL_SDK_DISABLED, as the SDK read it: no spans, so no exporter, and gRPC is
+        # not even imported (about half of the start-up time; README, "Performance").
         trace.set_tracer_provider(provider)
         return Tracing(provider, ended, errors)
 
