@@ -1,7 +1,7 @@
 """Builds the real servers the tests run, from their Go modules, and caches them.
 
-There is no Docker engine on the test machines, so the tests run the same programs
-the images hold, built natively:
+The native tests run the same programs the images hold, built here, static (no cgo),
+so that the stand-in images of the Docker tests (tests/standins.py) carry them too:
 
 - Jaeger all-in-one, the version compose.yaml pins;
 - the OpenTelemetry Collector, built by the Collector Builder from
@@ -58,10 +58,14 @@ class GoModuleBinary:
         return cache_dir() / f"{self.name}-{self.version}" / self.name
 
     def build(self, target: Path) -> None:
-        module_dir = json.loads(_go("mod", "download", "-json", f"{self.module}@{self.version}"))["Dir"]
         # The module cache is read-only: Go must not try to tidy go.mod there.
         _go("build", "-trimpath", f"-ldflags={self.ldflags}", "-o", str(target), self.package,
-            cwd=module_dir, GOFLAGS="-mod=readonly")  # fmt: skip
+            cwd=module_dir(self), GOFLAGS="-mod=readonly", CGO_ENABLED="0")  # fmt: skip
+
+
+def module_dir(binary: GoModuleBinary) -> Path:
+    """The binary's module, downloaded through the proxy and checked against the sum database."""
+    return Path(json.loads(_go("mod", "download", "-json", f"{binary.module}@{binary.version}"))["Dir"])
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class BuiltCollector:
         work = target.parent
         shutil.copy(self.manifest, work / "manifest.yaml")
         subprocess.run([str(gobin / "builder"), "--config", "manifest.yaml"], cwd=work, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+                       stdout=subprocess.DEVNULL, env={**os.environ, "CGO_ENABLED": "0"})  # fmt: skip
         (work / "build" / self.name).rename(target)
 
 

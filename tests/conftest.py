@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import binaries, compose
+from tests import binaries, compose, engine, standins
 from tests.servers import Jaeger, running_jaeger
 from tests.stack import BASE_ENV, REPO, app_command, jaeger_environment
 
@@ -72,3 +72,21 @@ def jaeger(jaeger_binary: Path, compose_config: dict, tmp_path: Path) -> Iterato
 def app_env(compose_config: dict, jaeger: Jaeger) -> dict[str, str]:
     """The app container's environment from compose, pointed at the test's Jaeger."""
     return compose.environment(compose_config, "app", {"jaeger:4317": jaeger.otlp_grpc})
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.Engine]:
+    """A running Docker Engine; without one the test skips, and under CI it fails."""
+    try:
+        with engine.running(tmp_path_factory.mktemp("engine")) as running:
+            yield running
+    except engine.NoEngine as reason:
+        message = f"no Docker Engine here: {reason}"
+        pytest.fail(message) if os.environ.get("CI") == "true" else pytest.skip(message)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if standins.USED:
+        terminalreporter.section("images the Docker tests ran")
+        for pinned, used in sorted(standins.USED.items()):
+            terminalreporter.write_line(f"{pinned}\n    {'pulled' if used == pinned else 'stand-in: ' + used}")

@@ -1,0 +1,85 @@
+"""The stack as a Docker Compose project under the real engine, for the Docker tests.
+
+A project is a copy of the repository (as a checkout leaves it) plus the compose files
+of one variant. Where the pinned images cannot be pulled, a test-only override of
+stand-ins (tests/standins.py) is added to COMPOSE_FILE; nothing else differs from what
+a user runs.
+"""
+
+import json
+import secrets
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import compose, engine, standins, workflow
+
+# A test's own, never a user's stack (compose.yaml's `name:` is otel-python-jaeger).
+PROJECT_LABEL = "com.docker.compose.project"
+UP_TIMEOUT = 600  # the first `up --build` builds the app image
+
+
+def write_override(folder: Path, name: str, content: Mapping) -> Path:
+    """A compose file of the test's; JSON is YAML to compose."""
+    path = folder / name
+    path.write_text(json.dumps(content, indent=2))
+    return path
+
+
+@dataclass
+class Project:
+    workdir: Path
+    env: dict[str, str]  # the engine's, COMPOSE_FILE and the variables a user sets in .env
+    name: str
+
+    def compose(self, *args: str, timeout: float = UP_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["docker", "compose", *args], cwd=self.workdir, env=self.env, capture_output=True, text=True,
+            timeout=timeout,
+        )  # fmt: skip
+
+    def containers(self) -> dict[str, dict]:
+        """`docker inspect` of each of the project's containers, by service name."""
+        ids = _ids(self.env, "ps", "-a", "-q", "--filter", f"label={PROJECT_LABEL}={self.name}")
+        if not ids:
+            return {}
+        inspected = json.loads(_docker(self.env, "inspect", *ids))
+        return {each["Config"]["Labels"]["com.docker.compose.service"]: each for each in inspected}
+
+    def leftovers(self) -> dict[str, list[str]]:
+        """The project's containers, volumes and networks still on the engine."""
+        label = f"label={PROJECT_LABEL}={self.name}"
+        found = {
+            "containers": _ids(self.env, "ps", "-a", "-q", "--filter", label),
+            "volumes": _ids(self.env, "volume", "ls", "-q", "--filter", label),
+            "networks": _ids(self.env, "network", "ls", "-q", "--filter", label),
+        }
+        return {kind: names for kind, names in found.items() if names}
+
+    def remove(self) -> None:
+        """Leave nothing of the project behind, whatever state a test left it in."""
+        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120)
+
+
+def _docker(env: Mapping[str, str], *args: str) -> str:
+    return subprocess.run(["docker", *args], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def _ids(env: Mapping[str, str], *args: str) -> list[str]:
+    return _docker(env, *args).split()
+
+
+def project(
+    docker: engine.Engine, folder: Path, files: str, variables: Mapping[str, str] | None = None, *extra: Path
+) -> Project:
+    """A checkout in `folder` running `files` (colon-separated, as COMPOSE_FILE takes
+    them), with stand-ins where needed and the `extra` compose files of a test."""
+    workdir = workflow.checkout(folder / "repo")
+    variables = {"COLLECTOR_AUTH_TOKEN": secrets.token_urlsafe(32), **(variables or {})}
+    config = compose.resolve(*files.split(":"), project_dir=workdir, variables=variables)
+    overrides = [write_override(folder, "standins.yaml", stand_ins)] if (stand_ins := standins.override(config)) else []
+    compose_file = ":".join([files, *map(str, overrides), *map(str, extra)])
+    result = Project(workdir, {**docker.env, **variables, "COMPOSE_FILE": compose_file}, config["name"])
+    result.remove()  # what an interrupted run may have left
+    return result

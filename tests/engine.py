@@ -1,0 +1,89 @@
+"""A Docker Engine for the tests: the one that runs here, or one started for the run.
+
+The Docker tests (marker `docker`) need a real engine. When `docker info` answers, they
+use it. Otherwise, as root with apt (the test machines), Debian's `docker.io` is
+installed if it is missing and `dockerd` is started for the run, then stopped at its
+end. Compose is the v2 binary the tests already build, given to the docker CLI as its
+plugin through a DOCKER_CONFIG folder of the run's own: nothing of the user's changes.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import binaries
+
+START_TIMEOUT = 90.0
+
+
+@dataclass(frozen=True)
+class Engine:
+    env: dict[str, str]  # what every docker command of the tests runs with
+    started: bool  # started for this run (else it was running already)
+
+
+class NoEngine(Exception):
+    """No Docker Engine can be had here; the message says why."""
+
+
+def apt_install(*packages: str) -> None:
+    """Install Debian packages, as root; the package lists are fetched once if need be."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise NoEngine(f"{' '.join(packages)} missing, and this is not root with apt-get to install them")
+    command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(command, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True)
+        subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+def _answers(env: dict[str, str]) -> bool:
+    try:
+        return subprocess.run(["docker", "info"], env=env, capture_output=True, timeout=20).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+def _compose_plugin(folder: Path) -> dict[str, str]:
+    plugins = folder / "cli-plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    (plugins / "docker-compose").symlink_to(binaries.ensure(binaries.COMPOSE))
+    return {**os.environ, "DOCKER_CONFIG": str(folder)}
+
+
+@contextmanager
+def running(folder: Path) -> Iterator[Engine]:
+    """An engine for the run; raises NoEngine with the reason when there can be none."""
+    env = _compose_plugin(folder / "docker-config")
+    if _answers(env):
+        yield Engine(env, started=False)
+        return
+    if not shutil.which("dockerd"):
+        apt_install("docker.io")
+    if not shutil.which("docker"):
+        raise NoEngine("docker.io is installed but has no docker command")
+    log = folder / "dockerd.log"
+    with log.open("wb") as out:
+        daemon = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers(env):
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:]
+                raise NoEngine(f"dockerd did not start (exit {daemon.poll()}):\n{tail}")
+            time.sleep(0.5)
+        yield Engine(env, started=True)
+    finally:
+        if daemon.poll() is None:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+                daemon.wait()

@@ -1,0 +1,273 @@
+"""Stand-in images for the Docker tests, on machines that cannot pull the pinned ones.
+
+The test machines reach package registries but no container registry. So that the
+stack still runs under a real Docker Engine there, each image compose names is built
+here from the same source as upstream's, and shaped like it: the same binary (the one
+the native tests run, built static), at upstream's path, run as upstream's user.
+
+- jaegertracing/all-in-one: upstream's own Dockerfile (it ships in Jaeger's module), on a
+  BusyBox root standing in for its Alpine base: `sh` and `wget` for the healthcheck,
+  the CA bundle, `/tmp` writable by all.
+- otel/opentelemetry-collector-contrib: the builder manifest's collector, at the contrib
+  image's paths, on an empty root (no shell), as upstream's.
+- python (the app's base, through the Dockerfile's PYTHON_IMAGE argument): Debian
+  bookworm made by debootstrap from this machine's own apt sources, with `python`,
+  `venv` and this machine's CA bundle: the network here intercepts TLS, and pip inside
+  the build fails without it.
+
+Each is tagged with a hash of what it is built from, so it is built once per source.
+"""
+
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tests import binaries, engine
+
+REPO = binaries.REPO
+HERE = Path(__file__).resolve().parent / "standins"
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+PREFIX = "otel-python-jaeger-standin"
+# The Debian release of the python image the Dockerfile pins (…-slim-bookworm).
+DEBIAN_SUITE = "bookworm"
+PYTHON_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
+
+
+def docker(*args: str, stdin: bytes | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["docker", *args], input=stdin, capture_output=True, env={**os.environ, **env})
+
+
+def exists(image: str) -> bool:
+    return docker("image", "inspect", image).returncode == 0
+
+
+def _key(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _checked(completed: subprocess.CompletedProcess[bytes], what: str) -> None:
+    if completed.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{completed.stderr.decode(errors='replace')[-3000:]}")
+
+
+def _once(tag: str, build: Callable[[str], None]) -> str:
+    if not exists(tag):
+        print(f"building stand-in image {tag}, once", file=sys.stderr, flush=True)
+        build(tag)
+    return tag
+
+
+def _import(tag: str, root: tarfile.TarFile | Path, *changes: str) -> None:
+    """`docker import` of a root filesystem, given as an in-memory tar or a folder."""
+    if isinstance(root, Path):
+        stream = subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-c", "."], capture_output=True, check=True)
+        data = stream.stdout
+    else:
+        data = root.fileobj.getvalue()  # type: ignore[union-attr]
+    options = [arg for change in changes for arg in ("--change", change)]
+    _checked(docker("import", *options, "-", tag, stdin=data), f"docker import {tag}")
+
+
+def _legacy_build(tag: str, context: Path, dockerfile: Path, *options: str) -> None:
+    # The classic builder: `docker build` through BuildKit needs buildx, which the
+    # engine's Debian package lacks. Compose builds the app through BuildKit itself.
+    completed = docker(
+        "build", "--quiet", "-t", tag, "-f", str(dockerfile), *options, str(context), DOCKER_BUILDKIT="0"
+    )
+    _checked(completed, f"docker build {tag}")
+
+
+def _add(tar: tarfile.TarFile, name: str, *, data: bytes | None = None, mode: int = 0o755, link: str = "") -> None:
+    info = tarfile.TarInfo(name)
+    info.mode = mode
+    if link:
+        info.type, info.linkname = tarfile.SYMTYPE, link
+    elif data is None:
+        info.type = tarfile.DIRTYPE
+    else:
+        info.size = len(data)
+    tar.addfile(info, io.BytesIO(data) if data is not None else None)
+
+
+def _busybox() -> bytes:
+    """Debian's static BusyBox, taken from its package without installing it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        download = ["apt-get", "download", "-o", "APT::Sandbox::User=root", "busybox-static"]
+        if subprocess.run(download, cwd=scratch, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+            subprocess.run(download, cwd=scratch, check=True, capture_output=True)
+        [package] = Path(scratch).glob("*.deb")
+        subprocess.run(["dpkg-deb", "-x", str(package), scratch], check=True)
+        return (Path(scratch) / "bin" / "busybox").read_bytes()
+
+
+def busybox_root() -> str:
+    """A minimal root like the Alpine base of Jaeger's images: shell, wget, CA bundle, /tmp."""
+    tag = f"{PREFIX}/busybox-root:{_key(CA_BUNDLE.read_bytes(), 'busybox-static')}"
+
+    def build(tag: str) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for folder in ("bin", "etc", "etc/ssl", "etc/ssl/certs"):
+                _add(tar, folder)
+            _add(tar, "tmp", mode=0o1777)
+            _add(tar, "bin/busybox", data=_busybox())
+            for applet in ("sh", "wget", "ls", "cat", "id"):
+                _add(tar, f"bin/{applet}", link="busybox")
+            _add(tar, "etc/ssl/certs/ca-certificates.crt", data=CA_BUNDLE.read_bytes(), mode=0o644)
+            _add(tar, "etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\n", mode=0o644)
+            _import(tag, tar, "ENV PATH=/bin", 'CMD ["/bin/sh"]')
+
+    return _once(tag, build)
+
+
+def jaeger_all_in_one() -> str:
+    """jaegertracing/all-in-one, built by upstream's Dockerfile from the tests' binary."""
+    binary = binaries.ensure(binaries.JAEGER)
+    source = binaries.module_dir(binaries.JAEGER) / "cmd" / "all-in-one"
+    base = busybox_root()
+    tag = f"{PREFIX}/jaeger-all-in-one:{binaries.JAEGER.version}-{_key(binary.read_bytes(), base)}"
+
+    def build(tag: str) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            context = Path(scratch)
+            shutil.copy(binary, context / "all-in-one-linux-amd64")
+            shutil.copy(source / "sampling_strategies.json", context)
+            _legacy_build(tag, context, source / "Dockerfile", "--target", "release",
+                          "--build-arg", f"base_image={base}", "--build-arg", f"debug_image={base}",
+                          "--build-arg", "TARGETARCH=amd64")  # fmt: skip
+
+    return _once(tag, build)
+
+
+def collector_contrib() -> str:
+    """otel/opentelemetry-collector-contrib's layout, with the builder manifest's collector."""
+    binary = binaries.ensure(binaries.COLLECTOR)
+    dockerfile = HERE / "otelcol-contrib.Dockerfile"
+    tag = f"{PREFIX}/otelcol-contrib:{binaries.COLLECTOR.version}-{_key(binary.read_bytes(), dockerfile.read_bytes())}"
+
+    def build(tag: str) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            context = Path(scratch)
+            shutil.copy(binary, context / "otelcol-contrib")
+            shutil.copy(CA_BUNDLE, context / "ca-certificates.crt")
+            shutil.copy(HERE / "otelcol-contrib.yaml", context / "config.yaml")
+            _legacy_build(tag, context, dockerfile)
+
+    return _once(tag, build)
+
+
+def _debian_mirror() -> str:
+    """The Debian mirror this machine's apt uses (never written into the repository)."""
+    sources = Path("/etc/apt/sources.list.d")
+    for path in [*sorted(sources.glob("*.sources")), Path("/etc/apt/sources.list"), *sorted(sources.glob("*.list"))]:
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        if path.suffix == ".sources":  # deb822 stanzas
+            for stanza in text.split("\n\n"):
+                fields = dict(line.split(":", 1) for line in stanza.splitlines() if ":" in line and line[0] != "#")
+                suites = fields.get("Suites", "").split()
+                if DEBIAN_SUITE in suites and "main" in fields.get("Components", "").split():
+                    return fields["URIs"].split()[0]
+        for line in text.splitlines():
+            words = line.split()
+            if words[:1] == ["deb"] and DEBIAN_SUITE in words and "main" in words:
+                return next(word for word in words[1:] if "://" in word)
+    raise RuntimeError(f"no apt source for Debian {DEBIAN_SUITE} main on this machine")
+
+
+def python_base() -> str:
+    """Debian bookworm with Python and this machine's CA bundle, for PYTHON_IMAGE."""
+    tag = f"{PREFIX}/python:{DEBIAN_SUITE}-{_key(CA_BUNDLE.read_bytes(), *PYTHON_PACKAGES)}"
+
+    def build(tag: str) -> None:
+        if not shutil.which("debootstrap"):
+            engine.apt_install("debootstrap")
+        with tempfile.TemporaryDirectory() as scratch:
+            root = Path(scratch) / "root"
+            subprocess.run(
+                ["debootstrap", "--variant=minbase", f"--include={','.join(PYTHON_PACKAGES)}",
+                 DEBIAN_SUITE, str(root), _debian_mirror()],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            shutil.copy(CA_BUNDLE, root / "etc/ssl/certs/ca-certificates.crt")
+            for cache in ("var/lib/apt/lists", "var/cache/apt/archives"):
+                shutil.rmtree(root / cache, ignore_errors=True)
+            # pip in a venv reads certifi's bundle unless told otherwise.
+            _import(tag, root, f"ENV SSL_CERT_FILE={CA_BUNDLE} PIP_CERT={CA_BUNDLE}", 'CMD ["python3"]')
+
+    return _once(tag, build)
+
+
+# The repository part of each image compose names, and how to stand it in.
+BY_REPOSITORY: dict[str, Callable[[], str]] = {
+    "jaegertracing/all-in-one": jaeger_all_in_one,
+    "otel/opentelemetry-collector-contrib": collector_contrib,
+    "python": python_base,
+}
+
+
+def repository(image: str) -> str:
+    """`name` of `name:tag@sha256:…`."""
+    name = image.split("@")[0]
+    return name.rsplit(":", 1)[0] if ":" in name.split("/")[-1] else name
+
+
+@functools.cache
+def available(image: str) -> bool:
+    """The image is here, or can be pulled."""
+    return exists(image) or docker("pull", "--quiet", image).returncode == 0
+
+
+# What ran for each pinned image in this session: itself, or its stand-in.
+USED: dict[str, str] = {}
+
+
+def _runnable(image: str) -> str | None:
+    """None where the pinned image itself can run; else its stand-in."""
+    if available(image):
+        USED[image] = image
+        return None
+    USED[image] = BY_REPOSITORY[repository(image)]()
+    return USED[image]
+
+
+def _base_image_arguments(build: dict) -> dict[str, str]:
+    """The Dockerfile's `ARG NAME=image` that a `FROM ${NAME}` uses, with their defaults."""
+    text = (Path(build["context"]) / build.get("dockerfile", "Dockerfile")).read_text()
+    defaults = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.M))
+    return {name: defaults[name] for name in re.findall(r"^FROM \$\{?(\w+)\}?", text, re.M) if name in defaults}
+
+
+def override(config: dict) -> dict:
+    """A compose override that runs a stand-in for each image of `config` (resolved by
+    `docker compose config`) that cannot be had here; empty where all can."""
+    services: dict[str, dict] = {}
+    for name, service in config["services"].items():
+        if "build" in service:
+            arguments = {arg: tag for arg, image in _base_image_arguments(service["build"]).items()
+                         if (tag := _runnable(image))}  # fmt: skip
+            if arguments:
+                services[name] = {"build": {"args": arguments}}
+        elif tag := _runnable(service["image"]):
+            services[name] = {"image": tag}
+    return {"services": services} if services else {}
+
+
+if __name__ == "__main__":
+    print(json.dumps({name: build() for name, build in BY_REPOSITORY.items()}, indent=2))

@@ -1,0 +1,117 @@
+"""The stack under a real Docker Engine: every path of the GitHub workflow, run step by
+step as written, and the mistakes a user makes, as the engine answers them."""
+
+import dataclasses
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests import docker_stack, engine, workflow
+
+pytestmark = pytest.mark.docker
+
+HINT_WRONG_TOKEN = "the server rejected the credentials: check the token in OTEL_EXPORTER_OTLP_HEADERS"
+
+
+def _published(container: dict) -> list[str]:
+    bindings = container["HostConfig"]["PortBindings"] or {}
+    return [binding["HostIp"] for each in bindings.values() for binding in each]
+
+
+@pytest.mark.parametrize("run", workflow.runs(), ids=lambda run: run.name)
+def test_each_path_of_the_workflow_passes_under_the_engine(
+    run: workflow.Run, docker_engine: engine.Engine, tmp_path: Path
+) -> None:
+    # The project the workflow's steps will run, with stand-ins added where needed.
+    files = run.env["COMPOSE_FILE"]
+    stack = docker_stack.project(docker_engine, tmp_path, files, {k: v for k, v in run.env.items() if v})
+    run = dataclasses.replace(run, env={**run.env, "COMPOSE_FILE": stack.env["COMPOSE_FILE"]})
+    seen: dict[str, dict] = {}
+    result = workflow.execute(
+        run, stack.workdir, docker_engine.env, before_always=lambda: seen.update(stack.containers())
+    )
+    try:
+        # The workflow's own checks: the app exited 0, the smoke test passed, and
+        # passed again after `docker compose restart jaeger` (Badger on the volume).
+        assert result.passed, result.report()
+        assert [step.name for step in result.steps][-2:] == ["Logs", "Stop"]
+
+        assert set(seen) == {"jaeger", "app"} | ({"otel-collector"} if "collector" in files else set())
+        assert (seen["app"]["State"]["Status"], seen["app"]["State"]["ExitCode"]) == ("exited", 0)
+        for service, container in seen.items():
+            host = container["HostConfig"]
+            assert container["Config"]["User"] == "10001:10001", service
+            assert host["ReadonlyRootfs"] is True, service
+            assert host["CapDrop"] == ["ALL"], service
+            assert "no-new-privileges:true" in host["SecurityOpt"], service
+            assert host["Memory"] > 0, service
+            assert set(_published(container)) <= {"127.0.0.1"}, service
+        assert "127.0.0.1" in _published(seen["jaeger"])  # the UI, on loopback
+        # `docker compose down --volumes` (the last step) leaves nothing behind.
+        assert stack.leftovers() == {}
+    finally:
+        stack.remove()
+
+
+def test_a_wrong_token_makes_the_app_exit_3_with_the_hint_and_no_token_in_any_log(
+    docker_engine: engine.Engine, tmp_path: Path
+) -> None:
+    token, wrong = secrets.token_urlsafe(32), "wrong-" + secrets.token_urlsafe(16)
+    app_with_wrong_token = docker_stack.write_override(
+        tmp_path, "wrong-token.yaml",
+        {"services": {"app": {"environment": {"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{wrong}"}}}},
+    )  # fmt: skip
+    stack = docker_stack.project(
+        docker_engine, tmp_path, "compose.yaml:compose.collector.yaml", {"COLLECTOR_AUTH_TOKEN": token},
+        app_with_wrong_token,
+    )  # fmt: skip
+    try:
+        up = stack.compose("up", "--detach", "--build")
+        assert up.returncode == 0, up.stderr
+        assert stack.compose("wait", "app", timeout=120).returncode == 3
+        app_log = stack.compose("logs", "--no-color", "--no-log-prefix", "app").stdout
+        [error] = [line for line in app_log.splitlines() if "export failed" in line]
+        assert HINT_WRONG_TOKEN in error and "Traceback" not in app_log
+        everything = stack.compose("logs", "--no-color").stdout
+        assert "otel-collector" in everything  # the collector's log is there, and read
+        assert token not in everything and wrong not in everything
+    finally:
+        stack.remove()
+
+
+def test_up_stops_at_once_naming_a_missing_certificates_folder(docker_engine: engine.Engine, tmp_path: Path) -> None:
+    missing = tmp_path / "no-certs-here"
+    stack = docker_stack.project(
+        docker_engine, tmp_path, "compose.yaml:compose.jaeger-tls.yaml", {"CERTS_DIR": str(missing)}
+    )
+    try:
+        up = stack.compose("up", "--detach", "--build")
+        assert up.returncode != 0
+        assert str(missing) in up.stderr and "does not exist" in up.stderr, up.stderr
+        assert not any(c["State"]["Running"] for c in stack.containers().values())
+    finally:
+        stack.remove()
+
+
+def test_an_app_waits_for_a_healthy_jaeger_and_up_says_why_it_never_started(
+    docker_engine: engine.Engine, tmp_path: Path
+) -> None:
+    # Jaeger runs, but its healthcheck asks a port where nothing answers.
+    never_healthy = docker_stack.write_override(
+        tmp_path, "never-healthy.yaml",
+        {"services": {"jaeger": {"healthcheck": {
+            "test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://localhost:1/"],
+            "interval": "1s", "timeout": "1s", "retries": 3}}}},
+    )  # fmt: skip
+    stack = docker_stack.project(docker_engine, tmp_path, "compose.yaml", None, never_healthy)
+    try:
+        up = stack.compose("up", "--detach", "--build")
+        assert up.returncode != 0
+        assert "dependency failed to start" in up.stderr and "jaeger" in up.stderr and "unhealthy" in up.stderr, (
+            up.stderr
+        )
+        app = stack.containers()["app"]
+        assert app["State"]["StartedAt"].startswith("0001-01-01"), "the app was never started"
+    finally:
+        stack.remove()
