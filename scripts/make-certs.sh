@@ -3,51 +3,72 @@
 #
 #   ./scripts/make-certs.sh [DIR]        (default DIR: ./certs, git-ignored)
 #
-#   ca.pem                   the private CA; the app trusts it (OTEL_EXPORTER_OTLP_CERTIFICATE),
-#                            servers check client certificates against it (mTLS)
-#   server.pem, server.key   for Jaeger and the collector; SANs: jaeger, otel-collector,
-#                            localhost, 127.0.0.1
-#   client.pem, client.key   the app's certificate, for mTLS
+#   ca/ca.key, ca/ca.pem     the private CA: never mounted into a container
+#   server/                  mounted at /certs in Jaeger and the collector:
+#     ca.pem                 the CA, to check client certificates (mTLS)
+#     server.pem, server.key SANs: jaeger, otel-collector, localhost, 127.0.0.1
+#   client/                  mounted at /certs in the app:
+#     ca.pem                 the CA the app trusts (OTEL_EXPORTER_OTLP_CERTIFICATE)
+#     client.pem, client.key the app's certificate, for mTLS
 #
-# For development and tests only: the CA key stays in DIR, certificates last 30 days.
-# In production, get certificates from your own CA (see the README).
+# Each container mounts only its own folder, so the app cannot read the server's key
+# and the servers cannot read the app's. The CA may sign only end certificates
+# (pathlen:0). For development and tests: certificates last 30 days. In production,
+# get certificates from your own CA (docs/security.md).
+#
+# Key files are readable by their owner only (mode 600). The containers run as user
+# 10001, not as you: run as root (sudo), the script gives the keys to 10001; otherwise
+# it grants 10001 read access with an ACL (setfacl, Linux); with neither (macOS),
+# Docker Desktop's file sharing gives containers your own access.
 set -euo pipefail
 
 dir=${1:-"$(dirname "$0")/../certs"}
-mkdir -p "$dir"
+container_uid=10001
+mkdir -p "$dir"/{ca,server,client}
 cd "$dir"
 
 openssl_quiet() { openssl "$@" 2>/dev/null; }
 
 # ECDSA P-256: small and fast, and accepted by Go, gRPC's BoringSSL and OpenSSL.
-key() { openssl_quiet genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
+key() { (umask 077 && openssl_quiet genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"); }
 
-key ca.key
-openssl_quiet req -x509 -new -key ca.key -sha256 -days 30 -subj "/CN=otel-python-jaeger reference CA" \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
+key ca/ca.key
+openssl_quiet req -x509 -new -key ca/ca.key -sha256 -days 30 -subj "/CN=otel-python-jaeger reference CA" \
+  -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -out ca/ca.pem
 
-# issue NAME CN EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
+# issue FOLDER NAME CN EXTENDED_KEY_USAGE [SUBJECT_ALT_NAMES]
 issue() {
-  local name=$1 cn=$2 usage=$3 sans=${4:-}
-  key "$name.key"
-  openssl_quiet req -new -key "$name.key" -subj "/CN=$cn" -out "$name.csr"
+  local folder=$1 name=$2 cn=$3 usage=$4 sans=${5:-}
+  key "$folder/$name.key"
+  openssl_quiet req -new -key "$folder/$name.key" -subj "/CN=$cn" -out "$folder/$name.csr"
   {
     echo "basicConstraints=critical,CA:FALSE"
     echo "keyUsage=critical,digitalSignature"
     echo "extendedKeyUsage=$usage"
     [ -z "$sans" ] || echo "subjectAltName=$sans"
-  } > "$name.ext"
-  openssl_quiet x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-    -extfile "$name.ext" -out "$name.pem"
-  rm -f "$name.csr" "$name.ext"
+  } > "$folder/$name.ext"
+  openssl_quiet x509 -req -in "$folder/$name.csr" -CA ca/ca.pem -CAkey ca/ca.key -CAcreateserial -days 30 -sha256 \
+    -extfile "$folder/$name.ext" -out "$folder/$name.pem"
+  rm -f "$folder/$name.csr" "$folder/$name.ext"
+  cp ca/ca.pem "$folder/ca.pem"
+  chmod 644 "$folder/$name.pem" "$folder/ca.pem"
 }
 
-issue server jaeger serverAuth "DNS:jaeger,DNS:otel-collector,DNS:localhost,IP:127.0.0.1"
-issue client inprocess-grpc clientAuth
-rm -f ca.srl
+issue server server jaeger serverAuth "DNS:jaeger,DNS:otel-collector,DNS:localhost,IP:127.0.0.1"
+issue client client inprocess-grpc clientAuth
+rm -f ca/ca.srl
+chmod 700 ca
 
-# The containers run as other users than the one running this script: the certificate
-# and key files they mount must be readable by them. The CA key is not mounted.
-chmod 644 ca.pem server.pem server.key client.pem client.key
-chmod 600 ca.key
+for key_file in server/server.key client/client.key; do
+  if [ "$(id -u)" = 0 ]; then
+    chown "$container_uid" "$key_file"
+  elif command -v setfacl >/dev/null; then
+    setfacl -m "u:$container_uid:r" "$key_file"
+  elif [ "$(uname -s)" = Linux ]; then
+    echo "error: $key_file must be readable by the containers' user $container_uid:" \
+      "run this script with sudo, or install setfacl (package acl)" >&2
+    exit 1
+  fi
+done
 echo "certificates in $(pwd)"

@@ -89,6 +89,36 @@ def test_a_header_without_equals_sign_is_refused_without_showing_the_token(varia
     assert TOKEN not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "value", [f'authorization="{TOKEN}"', f"authorization={TOKEN};x", f"authorization={TOKEN}\u00e9"]
+)
+@pytest.mark.parametrize("sdk_logs", [(), ("--sdk-logs",)], ids=["quiet", "sdk-logs"])
+def test_a_header_value_the_sdk_would_refuse_is_refused_up_front_and_never_logged(
+    value: str, sdk_logs: tuple[str, ...]
+) -> None:
+    # The SDK drops such an entry and logs it whole, token included: the app stops first.
+    result = run_app({**UNUSED_ENDPOINT, "OTEL_EXPORTER_OTLP_HEADERS": value}, *sdk_logs, timeout=10)
+    assert result.returncode == EXIT_CONFIG
+    assert_one_line_error(
+        result.stderr,
+        "error: OTEL_EXPORTER_OTLP_HEADERS entry 1 is not key=value with a percent-encoded value",
+        "expected comma-separated key=value pairs, values percent-encoded: authorization=Bearer%20<token>",
+    )
+    assert TOKEN not in result.stderr + result.stdout
+
+
+def test_sdk_logs_shows_the_sdks_own_records_and_never_the_token() -> None:
+    env = {**UNUSED_ENDPOINT, "OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{TOKEN}"}
+    quiet, shown = run_app(env, "1", timeout=30), run_app(env, "--sdk-logs", "1", timeout=30)
+    assert quiet.returncode == shown.returncode == 3
+    assert "ERROR opentelemetry" not in quiet.stderr
+    # The exporter's own record of the failure, as the SDK words it.
+    assert (
+        "ERROR opentelemetry.exporter.otlp.proto.grpc.exporter: Failed to export traces to 127.0.0.1:9" in shown.stderr
+    )
+    assert TOKEN not in shown.stderr + quiet.stderr
+
+
 def _garbage(tmp_path: Path) -> str:
     (tmp_path / "garbage.pem").write_text("not a certificate\n")
     return str(tmp_path / "garbage.pem")

@@ -14,7 +14,14 @@ VARIANTS = {
     "direct": ("compose.yaml",),
     "direct TLS": ("compose.yaml", "compose.jaeger-tls.yaml"),
     "collector": ("compose.yaml", "compose.collector.yaml"),
+    "direct mTLS": ("compose.yaml", "compose.jaeger-tls.yaml", "compose.jaeger-mtls.yaml"),
     "collector TLS": ("compose.yaml", "compose.collector.yaml", "compose.collector-tls.yaml"),
+    "collector mTLS": (
+        "compose.yaml",
+        "compose.collector.yaml",
+        "compose.collector-tls.yaml",
+        "compose.collector-mtls.yaml",
+    ),
 }
 PINNED_IMAGE = re.compile(r"^(?P<name>[a-z0-9./_-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
 
@@ -71,6 +78,64 @@ def test_every_container_is_hardened(variant: dict) -> None:
         assert int(service.get("mem_limit", 0)) > 0, f"{name}: memory limit"
         uid = str(service.get("user", "")).split(":")[0]
         assert uid.isdigit() and int(uid) != 0, f"{name}: numeric non-root user"
+        assert 0 < int(service.get("pids_limit", 0)) <= 1024, f"{name}: pids limit"
+        assert service["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}, name
+
+
+def test_servers_restart_on_failure_and_go_keeps_under_their_memory_limit(variant: dict) -> None:
+    for name, service in variant["services"].items():
+        if name == "app":  # one run, one exit status: never restarted
+            assert "restart" not in service
+            continue
+        assert service["restart"] == "unless-stopped", name
+        # GOMEMLIMIT at 80% of the container's limit (MiB).
+        assert service["environment"]["GOMEMLIMIT"] == f"{int(service['mem_limit']) * 8 // 10 // 2**20}MiB", name
+
+
+def test_jaeger_listens_on_the_network_only_for_otlp_grpc_and_the_ui(variant: dict) -> None:
+    env = variant["services"]["jaeger"]["environment"]
+    on_loopback = {name: value for name, value in env.items() if name.endswith("HOST_PORT")}
+    assert set(on_loopback) == {
+        "COLLECTOR_OTLP_HTTP_HOST_PORT", "COLLECTOR_GRPC_SERVER_HOST_PORT", "COLLECTOR_HTTP_SERVER_HOST_PORT",
+        "PROCESSOR_JAEGER_COMPACT_SERVER_HOST_PORT", "PROCESSOR_JAEGER_BINARY_SERVER_HOST_PORT",
+        "PROCESSOR_ZIPKIN_COMPACT_SERVER_HOST_PORT", "HTTP_SERVER_HOST_PORT", "QUERY_GRPC_SERVER_HOST_PORT",
+        "ADMIN_HTTP_HOST_PORT",
+    }  # fmt: skip
+    assert all(value.startswith("127.0.0.1:") for value in on_loopback.values())
+    assert "COLLECTOR_ZIPKIN_HOST_PORT" not in env  # Zipkin: off
+
+
+@pytest.mark.parametrize("name", ["collector", "collector TLS", "collector mTLS"])
+def test_in_the_collector_variants_only_the_collector_reaches_jaeger(name: str, tmp_path) -> None:
+    config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
+    services = config["services"]
+    assert set(services["app"]["networks"]) == {"telemetry"}
+    assert set(services["otel-collector"]["networks"]) == {"telemetry", "backend"}
+    assert set(services["jaeger"]["networks"]) == {"backend"}
+    # Jaeger's receiver is not published: the host reaches only its UI.
+    assert [(port["target"], port["host_ip"]) for port in services["jaeger"]["ports"]] == [(16686, "127.0.0.1")]
+
+
+@pytest.mark.parametrize("server, variable", [("jaeger", "COLLECTOR_OTLP_GRPC_TLS_CLIENT_CA"),
+                                              ("otel-collector", "COLLECTOR_TLS_CLIENT_CA_FILE")])  # fmt: skip
+def test_mtls_is_its_own_overlay_and_tls_alone_never_asks_for_a_client_ca(server: str, variable: str) -> None:
+    tls, mtls = (
+        compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": "/c"})
+        for name in (("direct TLS", "direct mTLS") if server == "jaeger" else ("collector TLS", "collector mTLS"))
+    )
+    assert variable not in tls["services"][server]["environment"]
+    assert mtls["services"][server]["environment"][variable] == "/certs/ca.pem"
+
+
+def test_each_tls_container_mounts_only_its_own_certificates_folder() -> None:
+    for name in ("direct mTLS", "collector mTLS"):
+        config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": "/c"})
+        mounts = {
+            service: {volume["source"] for volume in each.get("volumes", []) if volume["target"] == "/certs"}
+            for service, each in config["services"].items()
+        }
+        server = "otel-collector" if "otel-collector" in mounts else "jaeger"
+        assert (mounts[server], mounts["app"]) == ({"/c/server"}, {"/c/client"})
 
 
 def test_every_image_is_pinned_by_digest(variant: dict) -> None:

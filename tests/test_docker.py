@@ -46,6 +46,8 @@ def test_each_path_of_the_workflow_passes_under_the_engine(
             assert host["CapDrop"] == ["ALL"], service
             assert "no-new-privileges:true" in host["SecurityOpt"], service
             assert host["Memory"] > 0, service
+            assert host["PidsLimit"] > 0, service
+            assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "3", "max-size": "10m"}}, service
             assert set(_published(container)) <= {"127.0.0.1"}, service
         assert "127.0.0.1" in _published(seen["jaeger"])  # the UI, on loopback
         # `docker compose down --volumes` (the last step) leaves nothing behind.

@@ -10,7 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
 
 from jaeger_api import JaegerAPI
 from tests import binaries, compose
@@ -22,16 +26,14 @@ DIRECT = ("compose.yaml",)
 DIRECT_TLS = (*DIRECT, "compose.jaeger-tls.yaml")
 COLLECTOR = (*DIRECT, "compose.collector.yaml")
 COLLECTOR_TLS = (*COLLECTOR, "compose.collector-tls.yaml")
-MTLS_JAEGER = {"JAEGER_TLS_CLIENT_CA": "/certs/ca.pem"}
-MTLS_COLLECTOR = {"COLLECTOR_TLS_CLIENT_CA_FILE": "/certs/ca.pem"}
 
 PATHS = {
-    "direct plaintext": (DIRECT, {}),
-    "direct TLS": (DIRECT_TLS, {}),
-    "direct mTLS": (DIRECT_TLS, MTLS_JAEGER),
-    "collector plaintext + token": (COLLECTOR, {}),
-    "collector TLS + token": (COLLECTOR_TLS, {}),
-    "collector mTLS + token": (COLLECTOR_TLS, MTLS_COLLECTOR),
+    "direct plaintext": DIRECT,
+    "direct TLS": DIRECT_TLS,
+    "direct mTLS": (*DIRECT_TLS, "compose.jaeger-mtls.yaml"),
+    "collector plaintext + token": COLLECTOR,
+    "collector TLS + token": COLLECTOR_TLS,
+    "collector mTLS + token": (*COLLECTOR_TLS, "compose.collector-mtls.yaml"),
 }
 
 
@@ -52,8 +54,7 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def resolve(path: str, certs: Path) -> compose.Config:
-    files, variables = PATHS[path]
-    return compose.resolve(*files, variables={"COLLECTOR_AUTH_TOKEN": TOKEN, "CERTS_DIR": str(certs), **variables})
+    return compose.resolve(*PATHS[path], variables={"COLLECTOR_AUTH_TOKEN": TOKEN, "CERTS_DIR": str(certs)})
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -80,7 +81,7 @@ def _replace(name: str, old: str, new: str):
 
 
 def _other_ca_certificate(env: dict[str, str], other_ca: Path) -> dict[str, str]:
-    return {**env, "OTEL_EXPORTER_OTLP_CERTIFICATE": str(other_ca / "ca.pem")}
+    return {**env, "OTEL_EXPORTER_OTLP_CERTIFICATE": str(other_ca / "client" / "ca.pem")}
 
 
 @dataclass
@@ -165,3 +166,21 @@ def test_the_collector_refuses_to_start_without_a_token() -> None:
 def test_compose_refuses_the_collector_paths_without_a_token() -> None:
     with pytest.raises(AssertionError, match=r"set COLLECTOR_AUTH_TOKEN in \.env"):
         compose.resolve(*COLLECTOR)
+
+
+def test_the_collector_refuses_an_oversized_request_and_keeps_serving(certs: Path, tmp_path: Path) -> None:
+    # 5 MiB in one attribute: over the receiver's 4 MiB, sent with the right token.
+    huge = trace_pb2.Span(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="huge")
+    huge.attributes.add(key="blob", value=common_pb2.AnyValue(string_value="x" * (5 << 20)))
+    request = trace_service_pb2.ExportTraceServiceRequest(
+        resource_spans=[trace_pb2.ResourceSpans(scope_spans=[trace_pb2.ScopeSpans(spans=[huge])])]
+    )
+    with running_stack(resolve("collector plaintext + token", certs), tmp_path) as stack:
+        assert stack.collector
+        with grpc.insecure_channel(stack.collector.otlp_grpc) as channel:
+            export = trace_service_pb2_grpc.TraceServiceStub(channel).Export
+            with pytest.raises(grpc.RpcError) as refused:
+                export(request, metadata=[("authorization", f"Bearer {TOKEN}")], timeout=10)
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert run_app(stack.app_env).returncode == 0
+        assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0

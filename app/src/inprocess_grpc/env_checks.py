@@ -9,9 +9,12 @@ number fails at the first export). Each check here names the variable and shows 
 a right value looks like. Header values are never repeated: they carry tokens.
 """
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
+
+from opentelemetry.util.re import parse_env_headers
 
 
 class ConfigError(Exception):
@@ -47,6 +50,21 @@ def _pairs(value: str) -> str | None:
         key, sep, _ = item.partition("=")
         if not (sep and key.strip()):
             return f"entry {number} is not key=value"
+    return None
+
+
+def _headers(value: str) -> str | None:
+    # The exporter's own parser decides, entry by entry. An entry it refuses, it logs
+    # in full - the token with it - and drops: so the SDK must never see one. Its
+    # warning is kept from every handler while it looks.
+    sdk_parser_log = logging.getLogger("opentelemetry.util.re")
+    was_disabled, sdk_parser_log.disabled = sdk_parser_log.disabled, True
+    try:
+        for number, item in enumerate(value.split(","), start=1):
+            if not parse_env_headers(item, liberal=True):
+                return f"entry {number} is not key=value with a percent-encoded value (no quotes, ;, \\ or non-ASCII)"
+    finally:
+        sdk_parser_log.disabled = was_disabled
     return None
 
 
@@ -91,7 +109,7 @@ def _pem_file(value: str) -> str | None:
 
 
 ENDPOINT = (_endpoint, "a URL with a scheme: http://jaeger:4317 (plaintext) or https://otel-collector:4317 (TLS)")
-HEADERS = (_pairs, "comma-separated key=value pairs, values percent-encoded: authorization=Bearer%20<token>")
+HEADERS = (_headers, "comma-separated key=value pairs, values percent-encoded: authorization=Bearer%20<token>")
 COMPRESSION = (_one_of("gzip", "deflate", "none"), "gzip, deflate or none")
 TIMEOUT = (_positive_number, "seconds above 0, for example 10")
 PEM = (_pem_file, "the path of a PEM file, such as the ones scripts/make-certs.sh writes")

@@ -48,6 +48,7 @@ _DEFAULT_EXPORT_TIMEOUT = 10.0
 
 
 # Marks in the exporter's error message, and what they usually mean for the user.
+_NO_SUCH_HOST = "the endpoint's host is unknown here: check OTEL_EXPORTER_OTLP_ENDPOINT; is it on this network?"
 _HINTS = (
     ("UNAUTHENTICATED", "the server rejected the credentials: check the token in OTEL_EXPORTER_OTLP_HEADERS"),
     ("WRONG_VERSION_NUMBER", "TLS client, plaintext server: use an http:// endpoint (no scheme means TLS)"),
@@ -62,6 +63,9 @@ _HINTS = (
     ("http1.x server", "that port speaks HTTP/1.x, not gRPC: OTLP/gRPC is usually 4317 (4318 is OTLP/HTTP)"),
     ("Socket closed", "the server closed the connection: if it uses TLS, use an https:// endpoint"),
     ("Connection refused", "nothing listens there: is the backend running, and is the port right?"),
+    # gRPC's resolvers word it either way.
+    ("errors resolving", _NO_SUCH_HOST),
+    ("DNS resolution failed", _NO_SUCH_HOST),
 )
 
 
@@ -215,7 +219,13 @@ def start_tracing(*, sdk_logs: bool = False) -> Tracing:
     errors = _ExportErrors()
     sdk_logger = logging.getLogger("opentelemetry")
     sdk_logger.addHandler(errors)
-    sdk_logger.propagate = sdk_logs
+    # A logger with a handler of its own hides Python's last-resort output: the SDK's
+    # records reach stderr only through a handler given here.
+    sdk_logger.propagate = False
+    if sdk_logs:
+        shown = logging.StreamHandler()
+        shown.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        sdk_logger.addHandler(shown)
 
     ended = _EndedSpans()
     current = trace.get_tracer_provider()
