@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests import compose, engine, standins, workflow
 
-# A test's own, never a user's stack (compose.yaml's `name:` is otel-python-jaeger).
+# The label compose puts on each container, volume and network of a project.
 PROJECT_LABEL = "com.docker.compose.project"
 UP_TIMEOUT = 600  # the first `up --build` builds the app image
 

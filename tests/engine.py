@@ -36,11 +36,16 @@ def apt_install(*packages: str) -> None:
     """Install Debian packages, as root; the package lists are fetched once if need be."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise NoEngine(f"{' '.join(packages)} missing, and this is not root with apt-get to install them")
-    command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    apt("install", "-y", "-qq", "--no-install-recommends", *packages)
+
+
+def apt(*args: str, cwd: Path | None = None) -> None:
+    """`apt-get ARGS`; where it fails, the package lists are fetched and it is tried once more."""
+    command = ["apt-get", *args]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(command, env=env, capture_output=True).returncode != 0:
+    if subprocess.run(command, cwd=cwd, env=env, capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True)
-        subprocess.run(command, env=env, check=True, capture_output=True)
+        subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
 
 
 def _answers(env: dict[str, str]) -> bool:

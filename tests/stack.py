@@ -2,6 +2,7 @@
 configuration has one, and the app as a process. Shared by the tests and the benchmarks."""
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,6 +29,12 @@ def app_command(*args: str, setup: str | None = None, launcher: tuple[str, ...] 
     if setup is None:
         return [*launcher, sys.executable, "-m", "inprocess_grpc", *args]
     return [*launcher, sys.executable, "-c", setup + MAIN_AFTER, *args]
+
+
+def make_certs(folder: Path) -> Path:
+    """The certificates scripts/make-certs.sh makes, in `folder`."""
+    subprocess.run([str(REPO / "scripts" / "make-certs.sh"), str(folder)], check=True, capture_output=True)
+    return folder
 
 
 def jaeger_environment(config: compose.Config, folder: Path) -> dict[str, str]:

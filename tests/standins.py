@@ -71,15 +71,10 @@ def _once(tag: str, build: Callable[[str], None]) -> str:
     return tag
 
 
-def _import(tag: str, root: tarfile.TarFile | Path, *changes: str) -> None:
-    """`docker import` of a root filesystem, given as an in-memory tar or a folder."""
-    if isinstance(root, Path):
-        stream = subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-c", "."], capture_output=True, check=True)
-        data = stream.stdout
-    else:
-        data = root.fileobj.getvalue()  # type: ignore[union-attr]
+def _import(tag: str, root: bytes, *changes: str) -> None:
+    """`docker import` of a root filesystem given as a tar archive."""
     options = [arg for change in changes for arg in ("--change", change)]
-    _checked(docker("import", *options, "-", tag, stdin=data), f"docker import {tag}")
+    _checked(docker("import", *options, "-", tag, stdin=root), f"docker import {tag}")
 
 
 def _legacy_build(tag: str, context: Path, dockerfile: Path, *options: str) -> None:
@@ -106,10 +101,7 @@ def _add(tar: tarfile.TarFile, name: str, *, data: bytes | None = None, mode: in
 def _busybox() -> bytes:
     """Debian's static BusyBox, taken from its package without installing it."""
     with tempfile.TemporaryDirectory() as scratch:
-        download = ["apt-get", "download", "-o", "APT::Sandbox::User=root", "busybox-static"]
-        if subprocess.run(download, cwd=scratch, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-            subprocess.run(download, cwd=scratch, check=True, capture_output=True)
+        engine.apt("download", "-o", "APT::Sandbox::User=root", "busybox-static", cwd=Path(scratch))
         [package] = Path(scratch).glob("*.deb")
         subprocess.run(["dpkg-deb", "-x", str(package), scratch], check=True)
         return (Path(scratch) / "bin" / "busybox").read_bytes()
@@ -130,7 +122,8 @@ def busybox_root() -> str:
                 _add(tar, f"bin/{applet}", link="busybox")
             _add(tar, "etc/ssl/certs/ca-certificates.crt", data=CA_BUNDLE.read_bytes(), mode=0o644)
             _add(tar, "etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\n", mode=0o644)
-            _import(tag, tar, "ENV PATH=/bin", 'CMD ["/bin/sh"]')
+        # After the archive is closed: only then does it end as a tar must.
+        _import(tag, buffer.getvalue(), "ENV PATH=/bin", 'CMD ["/bin/sh"]')
 
     return _once(tag, build)
 
@@ -208,8 +201,11 @@ def python_base() -> str:
             shutil.copy(CA_BUNDLE, root / "etc/ssl/certs/ca-certificates.crt")
             for cache in ("var/lib/apt/lists", "var/cache/apt/archives"):
                 shutil.rmtree(root / cache, ignore_errors=True)
+            archive = subprocess.run(
+                ["tar", "-C", str(root), "--numeric-owner", "-c", "."], capture_output=True, check=True
+            )
             # pip in a venv reads certifi's bundle unless told otherwise.
-            _import(tag, root, f"ENV SSL_CERT_FILE={CA_BUNDLE} PIP_CERT={CA_BUNDLE}", 'CMD ["python3"]')
+            _import(tag, archive.stdout, f"ENV SSL_CERT_FILE={CA_BUNDLE} PIP_CERT={CA_BUNDLE}", 'CMD ["python3"]')
 
     return _once(tag, build)
 

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import REPO
+from tests.stack import make_certs
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("certs")
-    subprocess.run([str(REPO / "scripts" / "make-certs.sh"), str(folder)], check=True, capture_output=True)
-    return folder
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 def test_each_container_folder_holds_the_ca_and_only_its_own_pair(certs: Path) -> None:

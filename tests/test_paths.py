@@ -19,7 +19,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from jaeger_api import JaegerAPI
 from tests import binaries, compose
 from tests.conftest import run_app, run_smoke_test
-from tests.stack import REPO, running_stack
+from tests.stack import REPO, make_certs, running_stack
 
 TOKEN = secrets.token_urlsafe(24)
 DIRECT = ("compose.yaml",)
@@ -35,11 +35,6 @@ PATHS = {
     "collector TLS + token": COLLECTOR_TLS,
     "collector mTLS + token": (*COLLECTOR_TLS, "compose.collector-mtls.yaml"),
 }
-
-
-def make_certs(folder: Path) -> Path:
-    subprocess.run([str(REPO / "scripts" / "make-certs.sh"), str(folder)], check=True, capture_output=True)
-    return folder
 
 
 @pytest.fixture(scope="session")
