@@ -2,7 +2,6 @@
 configured as compose configures them (the tests' own runner), and the app's
 environment for each path."""
 
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from tests import compose
 from tests.servers import Collector, Jaeger
-from tests.stack import BASE_ENV, REPO, running_stack
+from tests.stack import BASE_ENV, REPO, collector_token, running_stack
 
 
 @dataclass
@@ -26,12 +25,14 @@ class BenchStack:
 
 @contextmanager
 def collector_stack() -> Iterator[BenchStack]:
-    variables = {"COLLECTOR_AUTH_TOKEN": secrets.token_urlsafe(24)}
-    config = compose.resolve("compose.yaml", "compose.collector.yaml", variables=variables)
-    with tempfile.TemporaryDirectory(prefix="benchmark-") as folder, running_stack(config, Path(folder)) as stack:
-        assert stack.collector is not None
-        direct = compose.environment(compose.resolve("compose.yaml"), "app", {"jaeger:4317": stack.jaeger.otlp_grpc})
-        yield BenchStack(stack.jaeger, stack.collector, direct, stack.app_env)
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as folder:
+        variables = collector_token(Path(folder))
+        config = compose.resolve("compose.yaml", "compose.collector.yaml", variables=variables)
+        with running_stack(config, Path(folder)) as stack:
+            assert stack.collector is not None
+            direct_config = compose.resolve("compose.yaml")
+            direct = compose.environment(direct_config, "app", {"jaeger:4317": stack.jaeger.otlp_grpc})
+            yield BenchStack(stack.jaeger, stack.collector, direct, stack.app_env)
 
 
 def worker_output(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:

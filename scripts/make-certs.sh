@@ -16,14 +16,12 @@
 # (pathlen:0). For development and tests: certificates last 30 days. In production,
 # get certificates from your own CA (docs/security.md).
 #
-# Key files are readable by their owner only (mode 600). The containers run as user
-# 10001, not as you: run as root (sudo), the script gives the keys to 10001; otherwise
-# it grants 10001 read access with an ACL (setfacl, Linux); with neither (macOS),
-# Docker Desktop's file sharing gives containers your own access.
+# Key files are readable by their owner and the containers' user only
+# (scripts/lib/readable-by-containers.sh says how).
 set -euo pipefail
+. "$(dirname "$0")/lib/readable-by-containers.sh"
 
 dir=${1:-"$(dirname "$0")/../certs"}
-container_uid=10001
 mkdir -p "$dir"/{ca,server,client}
 cd "$dir"
 
@@ -60,15 +58,5 @@ issue client client inprocess-grpc clientAuth
 rm -f ca/ca.srl
 chmod 700 ca
 
-for key_file in server/server.key client/client.key; do
-  if [ "$(id -u)" = 0 ]; then
-    chown "$container_uid" "$key_file"
-  elif command -v setfacl >/dev/null; then
-    setfacl -m "u:$container_uid:r" "$key_file"
-  elif [ "$(uname -s)" = Linux ]; then
-    echo "error: $key_file must be readable by the containers' user $container_uid:" \
-      "run this script with sudo, or install setfacl (package acl)" >&2
-    exit 1
-  fi
-done
+readable_by_containers server/server.key client/client.key
 echo "certificates in $(pwd)"

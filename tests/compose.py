@@ -6,7 +6,8 @@ command from its output, so that the processes they run get exactly what the
 containers would, with two translations for running outside containers:
 in-network addresses (`jaeger:4317`) become the loopback ports the tests chose, and
 paths inside mounts become host paths: in a bind mount (`/certs/ca.pem`) the mounted
-file's, in a named volume (`/tmp/badger/keys` in `jaeger-data`) a folder of the test's.
+file's, in a named volume (`/tmp/badger/keys` in `jaeger-data`) a folder of the test's,
+a secret (`/run/secrets/collector_token`) its file.
 """
 
 import json
@@ -59,6 +60,11 @@ def _mounts(config: Config, service: str, volumes: Mapping[str, Path]) -> dict[s
             # Never the real path on this host: tests would share (or clobber) it.
             assert volume["source"] in volumes, f"{service}: give the test's folder for volume {volume['source']}"
             mounts[volume["target"]] = str(volumes[volume["source"]])
+    for secret in config["services"][service].get("secrets") or []:
+        # Compose mounts a secret's file at /run/secrets/<target>, its name by default.
+        target = secret.get("target") or secret["source"]
+        target = target if target.startswith("/") else f"/run/secrets/{target}"
+        mounts[target] = config["secrets"][secret["source"]]["file"]
     return mounts
 
 

@@ -7,13 +7,13 @@ a user runs.
 """
 
 import json
-import secrets
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests import compose, engine, standins, workflow
+from tests.stack import collector_token
 
 # The label compose puts on each container, volume and network of a project.
 PROJECT_LABEL = "com.docker.compose.project"
@@ -71,12 +71,20 @@ def _ids(env: Mapping[str, str], *args: str) -> list[str]:
 
 
 def project(
-    docker: engine.Engine, folder: Path, files: str, variables: Mapping[str, str] | None = None, *extra: Path
+    docker: engine.Engine,
+    folder: Path,
+    files: str,
+    variables: Mapping[str, str] | None = None,
+    *extra: Path,
+    make_token: bool = True,
 ) -> Project:
     """A checkout in `folder` running `files` (colon-separated, as COMPOSE_FILE takes
-    them), with stand-ins where needed and the `extra` compose files of a test."""
+    them), with stand-ins where needed and the `extra` compose files of a test. Its
+    token is made by scripts/make-token.sh, unless the test's own steps make it."""
     workdir = workflow.checkout(folder / "repo")
-    variables = {"COLLECTOR_AUTH_TOKEN": secrets.token_urlsafe(32), **(variables or {})}
+    # The token only resolves the configuration when the steps make it later.
+    token = collector_token(workdir) if make_token else {"COLLECTOR_AUTH_TOKEN": "made-by-the-steps"}
+    variables = {**token, **(variables or {})}
     config = compose.resolve(*files.split(":"), project_dir=workdir, variables=variables)
     overrides = [write_override(folder, "standins.yaml", stand_ins)] if (stand_ins := standins.override(config)) else []
     compose_file = ":".join([files, *map(str, overrides), *map(str, extra)])

@@ -37,6 +37,14 @@ def make_certs(folder: Path) -> Path:
     return folder
 
 
+def collector_token(folder: Path) -> dict[str, str]:
+    """The token scripts/make-token.sh makes in `folder`, as the compose variables of
+    the collector variants: the app's COLLECTOR_AUTH_TOKEN, the collector's file."""
+    subprocess.run([str(REPO / "scripts" / "make-token.sh"), str(folder)], check=True, capture_output=True)
+    token = (folder / ".env").read_text().removeprefix("COLLECTOR_AUTH_TOKEN=").strip()
+    return {"COLLECTOR_AUTH_TOKEN": token, "COLLECTOR_TOKEN_FILE": str(folder / "secrets" / "collector-token")}
+
+
 def jaeger_environment(config: compose.Config, folder: Path) -> dict[str, str]:
     """Jaeger's environment from compose, its storage volume in `folder`."""
     return compose.environment(config, "jaeger", {}, volumes={"jaeger-data": folder / "jaeger-data"})

@@ -25,7 +25,8 @@ def test_each_path_of_the_workflow_passes_under_the_engine(
 ) -> None:
     # The project the workflow's steps will run, with stand-ins added where needed.
     files = run.env["COMPOSE_FILE"]
-    stack = docker_stack.project(docker_engine, tmp_path, files, {k: v for k, v in run.env.items() if v})
+    variables = {k: v for k, v in run.env.items() if v}
+    stack = docker_stack.project(docker_engine, tmp_path, files, variables, make_token=False)
     run = dataclasses.replace(run, env={**run.env, "COMPOSE_FILE": stack.env["COMPOSE_FILE"]})
     seen: dict[str, dict] = {}
     result = workflow.execute(
@@ -59,15 +60,14 @@ def test_each_path_of_the_workflow_passes_under_the_engine(
 def test_a_wrong_token_makes_the_app_exit_3_with_the_hint_and_no_token_in_any_log(
     docker_engine: engine.Engine, tmp_path: Path
 ) -> None:
-    token, wrong = secrets.token_urlsafe(32), "wrong-" + secrets.token_urlsafe(16)
+    wrong = "wrong-" + secrets.token_urlsafe(16)
     app_with_wrong_token = docker_stack.write_override(
         tmp_path, "wrong-token.yaml",
         {"services": {"app": {"environment": {"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{wrong}"}}}},
     )  # fmt: skip
-    stack = docker_stack.project(
-        docker_engine, tmp_path, "compose.yaml:compose.collector.yaml", {"COLLECTOR_AUTH_TOKEN": token},
-        app_with_wrong_token,
-    )  # fmt: skip
+    files = "compose.yaml:compose.collector.yaml"
+    stack = docker_stack.project(docker_engine, tmp_path, files, {}, app_with_wrong_token)
+    token = stack.env["COLLECTOR_AUTH_TOKEN"]
     try:
         up = stack.compose("up", "--detach", "--build")
         assert up.returncode == 0, up.stderr

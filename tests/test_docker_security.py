@@ -1,6 +1,7 @@
 """The security promises of the stack, as the real Docker Engine keeps them: no path
 around the collector's token, Jaeger and the collector listening on the network only
-where they must, each key only in the container that uses it."""
+where they must, each key only in the container that uses it, the collector's token
+in a file."""
 
 import subprocess
 from pathlib import Path
@@ -81,6 +82,23 @@ def test_each_container_can_read_only_its_own_key(mtls_stack: docker_stack.Proje
     assert listing.stdout.strip() == "['ca.pem', 'client.key', 'client.pem']"
     mounts = {m["Destination"]: m["Source"] for m in mtls_stack.containers()["otel-collector"]["Mounts"]}
     assert mounts["/certs"].endswith("/certs/server")
+
+
+def test_the_collector_reads_its_token_from_a_file_not_from_its_environment(
+    mtls_stack: docker_stack.Project,
+) -> None:
+    token = mtls_stack.env["COLLECTOR_AUTH_TOKEN"]
+    collector = mtls_stack.containers()["otel-collector"]
+    assert not [variable for variable in collector["Config"]["Env"] if token in variable]
+    mounts = {m["Destination"]: m for m in collector["Mounts"]}
+    assert mounts["/run/secrets/collector_token"]["Source"].endswith("/secrets/collector-token")
+    assert mounts["/run/secrets/collector_token"]["RW"] is False
+    # The app sends the token from OTEL_EXPORTER_OTLP_HEADERS; the collector's file is not in it.
+    app = mtls_stack.compose(
+        "run", "--rm", "--no-deps", "--entrypoint", "python", "app", "-c",
+        "import os; print(os.path.exists('/run/secrets'))", timeout=120,
+    )  # fmt: skip
+    assert app.stdout.strip() == "False", app.stderr
 
 
 def test_a_client_without_a_certificate_is_refused_under_mtls(mtls_stack: docker_stack.Project) -> None:

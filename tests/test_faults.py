@@ -21,7 +21,7 @@ from jaeger_api import JaegerAPI
 from tests import binaries, compose
 from tests.conftest import run_app, run_smoke_test
 from tests.servers import Jaeger, free_port, running_jaeger, wait_until
-from tests.stack import BASE_ENV, app_command, jaeger_environment, running_stack
+from tests.stack import BASE_ENV, app_command, collector_token, jaeger_environment, running_stack
 
 SERVICE = "inprocess-grpc"
 SPANS_PER_TRACE = 9  # main, and GetUser with its three lookups for each of the two ids
@@ -62,8 +62,8 @@ def wait_for_spans(jaeger: Jaeger, since: float, expected: int, timeout: float) 
     return spans_in_jaeger(jaeger, since)
 
 
-def collector_config() -> compose.Config:
-    return compose.resolve("compose.yaml", "compose.collector.yaml", variables={"COLLECTOR_AUTH_TOKEN": "fault-test"})
+def collector_config(folder: Path) -> compose.Config:
+    return compose.resolve("compose.yaml", "compose.collector.yaml", variables=collector_token(folder))
 
 
 # --- backend down, backend late
@@ -115,7 +115,7 @@ def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(tmp_path:
     # The collector queues and retries while Jaeger is away; Jaeger's Badger storage
     # keeps what it had before the restart. The app never notices.
     with (
-        running_stack(collector_config(), tmp_path) as stack,
+        running_stack(collector_config(tmp_path), tmp_path) as stack,
         load_run(stack.app_env, "--rate", str(RATE), "--duration", "40") as run,
     ):
         wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, 20, "first spans in Jaeger")
@@ -145,7 +145,7 @@ def test_a_collector_restart_loses_at_most_what_the_app_reports_within_the_bound
     # at most rate x outage + one batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512). The last
     # retry within the default 10 s comes about 7 s after the first failure; at
     # SLOW_RATE the spans of 7 s fit even the SDK's default queue.
-    with running_stack(collector_config(), tmp_path) as stack:
+    with running_stack(collector_config(tmp_path), tmp_path) as stack:
         env = {**stack.app_env, "OTEL_EXPORTER_OTLP_TIMEOUT": str(export_timeout)}
         with load_run(env, "--rate", str(SLOW_RATE), "--duration", str(outage + 6)) as run:
             wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, 20, "first spans in Jaeger")

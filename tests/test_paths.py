@@ -4,7 +4,6 @@ collector demands. Each path is a set of compose files; its configuration comes 
 `docker compose config`, as the containers would get it. Each mistake a user can make
 on these paths fails in one clear line, and nothing reaches Jaeger."""
 
-import secrets
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from jaeger_api import JaegerAPI
 from tests import binaries, compose
 from tests.conftest import run_app, run_smoke_test
-from tests.stack import REPO, make_certs, running_stack
+from tests.servers import wait_until
+from tests.stack import REPO, collector_token, make_certs, running_stack
 
-TOKEN = secrets.token_urlsafe(24)
 DIRECT = ("compose.yaml",)
 DIRECT_TLS = (*DIRECT, "compose.jaeger-tls.yaml")
 COLLECTOR = (*DIRECT, "compose.collector.yaml")
@@ -48,19 +47,25 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_certs(tmp_path_factory.mktemp("other-ca"))
 
 
-def resolve(path: str, certs: Path) -> compose.Config:
-    return compose.resolve(*PATHS[path], variables={"COLLECTOR_AUTH_TOKEN": TOKEN, "CERTS_DIR": str(certs)})
+@pytest.fixture(scope="session")
+def variables(certs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What a user's .env holds after make-certs.sh and make-token.sh."""
+    return {"CERTS_DIR": str(certs), **collector_token(tmp_path_factory.mktemp("token"))}
+
+
+def resolve(path: str, variables: dict[str, str]) -> compose.Config:
+    return compose.resolve(*PATHS[path], variables=variables)
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_every_path_delivers_the_trace(path: str, certs: Path, tmp_path: Path) -> None:
-    with running_stack(resolve(path, certs), tmp_path) as stack:
+def test_every_path_delivers_the_trace(path: str, variables: dict[str, str], tmp_path: Path) -> None:
+    with running_stack(resolve(path, variables), tmp_path) as stack:
         result = run_app(stack.app_env)
         assert result.returncode == 0, result.stderr
         smoke = run_smoke_test(stack.jaeger, "--timeout", "20")
         assert smoke.returncode == 0, smoke.stderr
     for output in (result.stdout, result.stderr, smoke.stdout, smoke.stderr):
-        assert TOKEN not in output
+        assert variables["COLLECTOR_AUTH_TOKEN"] not in output
 
 
 def _without(*names: str):
@@ -116,17 +121,17 @@ MISTAKES = {
 
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
-    mistake: str, certs: Path, other_ca: Path, tmp_path: Path
+    mistake: str, variables: dict[str, str], other_ca: Path, tmp_path: Path
 ) -> None:
     wrong = MISTAKES[mistake]
-    with running_stack(resolve(wrong.path, certs), tmp_path) as stack:
+    with running_stack(resolve(wrong.path, variables), tmp_path) as stack:
         wrong_env = {**wrong.change(stack.app_env, other_ca), "OTEL_EXPORTER_OTLP_TIMEOUT": "3"}
         result = run_app(wrong_env, timeout=15)
         assert result.returncode == wrong.status, result.stderr
         [line] = result.stderr.splitlines()
         assert wrong.says in line
         assert ("export failed, 9 of 9 spans not delivered" in line) == (wrong.status == 3)
-        assert TOKEN not in result.stderr + result.stdout
+        assert variables["COLLECTOR_AUTH_TOKEN"] not in result.stderr + result.stdout
 
         # A canary sent right after on the right settings arrives; by then, anything the
         # wrong run had got through would have arrived too.
@@ -136,8 +141,8 @@ def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
 
 
 @pytest.mark.parametrize("path", [path for path in PATHS if "collector" in path])
-def test_the_collector_config_is_valid_for_each_collector_path(path: str, certs: Path) -> None:
-    config = resolve(path, certs)
+def test_the_collector_config_is_valid_for_each_collector_path(path: str, variables: dict[str, str]) -> None:
+    config = resolve(path, variables)
     validate = subprocess.run(
         [str(binaries.ensure(binaries.COLLECTOR)), "validate", *compose.command(config, "otel-collector", {})],
         env={"PATH": "/usr/bin:/bin", **compose.environment(config, "otel-collector", {})},
@@ -158,24 +163,57 @@ def test_the_collector_refuses_to_start_without_a_token() -> None:
     assert "no bearer token provided" in validate.stderr
 
 
+@pytest.mark.parametrize("content", [None, ""], ids=["missing", "empty"])
+def test_the_collector_refuses_to_start_without_a_token_in_its_file(
+    content: str | None, variables: dict[str, str], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "collector-token"
+    if content is not None:
+        token_file.write_text(content)
+    config = compose.resolve(*COLLECTOR, variables={**variables, "COLLECTOR_TOKEN_FILE": str(token_file)})
+    addresses = {"jaeger:4317": "127.0.0.1:1"}
+    start = subprocess.run(
+        [str(binaries.ensure(binaries.COLLECTOR)), *compose.command(config, "otel-collector", addresses)],
+        env={"PATH": "/usr/bin:/bin", **compose.environment(config, "otel-collector", addresses)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert start.returncode == 1
+    assert f'Error: failed to start extensions: failed to read credentials file "{token_file}"' in start.stderr
+
+
+def test_a_new_token_written_to_the_file_is_taken_without_a_restart(tmp_path: Path) -> None:
+    old = collector_token(tmp_path / "project")
+    with running_stack(compose.resolve(*COLLECTOR, variables=old), tmp_path) as stack:
+        assert run_app(stack.app_env).returncode == 0
+        new = collector_token(tmp_path / "project")  # make-token.sh again: the file rewritten
+        header = f"authorization=Bearer%20{new['COLLECTOR_AUTH_TOKEN']}"
+        wait_until(lambda: run_app({**stack.app_env, "OTEL_EXPORTER_OTLP_HEADERS": header}).returncode == 0,
+                   timeout=20, what="the new token taken")  # fmt: skip
+        assert run_app(stack.app_env).returncode == 3  # the old one, refused
+
+
 def test_compose_refuses_the_collector_paths_without_a_token() -> None:
     with pytest.raises(AssertionError, match=r"set COLLECTOR_AUTH_TOKEN in \.env"):
         compose.resolve(*COLLECTOR)
 
 
-def test_the_collector_refuses_an_oversized_request_and_keeps_serving(certs: Path, tmp_path: Path) -> None:
+def test_the_collector_refuses_an_oversized_request_and_keeps_serving(
+    variables: dict[str, str], tmp_path: Path
+) -> None:
     # 5 MiB in one attribute: over the receiver's 4 MiB, sent with the right token.
     huge = trace_pb2.Span(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="huge")
     huge.attributes.add(key="blob", value=common_pb2.AnyValue(string_value="x" * (5 << 20)))
     request = trace_service_pb2.ExportTraceServiceRequest(
         resource_spans=[trace_pb2.ResourceSpans(scope_spans=[trace_pb2.ScopeSpans(spans=[huge])])]
     )
-    with running_stack(resolve("collector plaintext + token", certs), tmp_path) as stack:
+    with running_stack(resolve("collector plaintext + token", variables), tmp_path) as stack:
         assert stack.collector
         with grpc.insecure_channel(stack.collector.otlp_grpc) as channel:
             export = trace_service_pb2_grpc.TraceServiceStub(channel).Export
             with pytest.raises(grpc.RpcError) as refused:
-                export(request, metadata=[("authorization", f"Bearer {TOKEN}")], timeout=10)
+                export(request, metadata=[("authorization", f"Bearer {variables['COLLECTOR_AUTH_TOKEN']}")], timeout=10)
         assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert run_app(stack.app_env).returncode == 0
         assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0
