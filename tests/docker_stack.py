@@ -39,6 +39,14 @@ class Project:
             timeout=timeout,
         )  # fmt: skip
 
+    def exit_status(self, service: str, timeout: float = 120) -> int:
+        """The service's exit status, once its container has exited (as the workflow
+        waits: `docker compose wait` sees only running containers)."""
+        [container] = self.compose("ps", "--all", "--quiet", service).stdout.split()
+        waited = subprocess.run(["docker", "wait", container], env=self.env, capture_output=True, text=True,
+                                timeout=timeout, check=True)  # fmt: skip
+        return int(waited.stdout)
+
     def containers(self) -> dict[str, dict]:
         """`docker inspect` of each of the project's containers, by service name."""
         ids = _ids(self.env, "ps", "-a", "-q", "--filter", f"label={PROJECT_LABEL}={self.name}")

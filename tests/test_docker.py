@@ -71,7 +71,7 @@ def test_a_wrong_token_makes_the_app_exit_3_with_the_hint_and_no_token_in_any_lo
     try:
         up = stack.compose("up", "--detach", "--build")
         assert up.returncode == 0, up.stderr
-        assert stack.compose("wait", "app", timeout=120).returncode == 3
+        assert stack.exit_status("app") == 3
         app_log = stack.compose("logs", "--no-color", "--no-log-prefix", "app").stdout
         [error] = [line for line in app_log.splitlines() if "export failed" in line]
         assert HINT_WRONG_TOKEN in error and "Traceback" not in app_log
