@@ -26,17 +26,3 @@ def test_a_service_name_in_resource_attributes_is_kept(monkeypatch: pytest.Monke
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=billing,team=core")
     attributes = telemetry._resource().attributes
     assert (attributes[SERVICE_NAME], attributes["team"]) == ("billing", "core")
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        "errors resolving jaeger:4317: [field:hostname lookup error:address lookup failed for jaeger:4317: "
-        "Domain name not found]",
-        "DNS resolution failed for jaeger:4317: C-ares status is not ARES_SUCCESS qtype=A name=jaeger",
-    ],
-)
-def test_a_host_that_does_not_resolve_gets_the_network_hint(error: str) -> None:
-    assert telemetry.explain(error) == (
-        f"the endpoint's host is unknown here: check OTEL_EXPORTER_OTLP_ENDPOINT; is it on this network? ({error})"
-    )

@@ -7,7 +7,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from inprocess_grpc.users import USER_FOUND, USER_ID, get_info, get_user
+from inprocess_grpc.users import get_info, get_user
 
 JOHN = {
     "id": 100,
@@ -62,14 +62,15 @@ def test_get_user_has_exactly_the_three_lookups_as_children(spans) -> None:
 
 def test_every_span_carries_the_user_id(spans) -> None:
     get_user(100)
-    assert {span.attributes[USER_ID] for span in spans()} == {"100"}
+    # The semantic-convention name, which Jaeger searches use: user.id=100.
+    assert {span.attributes["user.id"] for span in spans()} == {"100"}
 
 
 @pytest.mark.parametrize(("user_id", "found"), [(100, True), (1, False)])
 def test_get_user_says_whether_the_user_was_found(spans, user_id: int, found: bool) -> None:
     get_user(user_id)
     [span] = by_name(spans(), "GetUser")
-    assert span.attributes[USER_FOUND] is found
+    assert span.attributes["app.user.found"] is found
 
 
 def test_a_user_not_found_is_not_an_error(spans) -> None:

@@ -1,0 +1,113 @@
+"""The verdict on a run: what became of its spans, said in one line, and which kind of
+outcome it is. The commands only map kinds to exit statuses (cli.EXIT_STATUS).
+
+The exporter does not raise when an export fails: it logs, and drops the spans.
+`delivery` collects what it logged; here those messages are read for what they most
+likely mean to the user (the hints below), and the counts for how much was lost.
+"""
+
+import os
+from dataclasses import dataclass
+from enum import Enum
+
+from opentelemetry import trace
+
+from inprocess_grpc.delivery import Delivery
+
+
+class Kind(Enum):
+    DELIVERED = "delivered"  # every span arrived, or none was meant to (disabled, not sampled)
+    BAD_CONFIG = "bad configuration"  # an OTEL_* value cannot work; nothing was run
+    EXPORT_FAILED = "export failed"  # the data was printed, the spans did not arrive
+    SPANS_DROPPED = "spans dropped"  # exported what it could; the SDK's full queue dropped the rest
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: Kind
+    line: str  # for stderr, after the program's name
+
+
+# Marks in the exporter's messages, and what they usually mean for the user. The
+# first mark found in any attempt's message wins: the order is from the most to the
+# least telling (a refused IPv6 address says less than a TLS error on IPv4).
+_NO_SUCH_HOST = "the endpoint's host is unknown here: check OTEL_EXPORTER_OTLP_ENDPOINT; is it on this network?"
+HINTS = (
+    ("UNAUTHENTICATED", "the server rejected the credentials: check the token in OTEL_EXPORTER_OTLP_HEADERS"),
+    ("WRONG_VERSION_NUMBER", "TLS client, plaintext server: use an http:// endpoint (no scheme means TLS)"),
+    (
+        "CERTIFICATE_VERIFY_FAILED",
+        "the server's certificate is not signed by the CA in OTEL_EXPORTER_OTLP_CERTIFICATE, or does not name the host",
+    ),
+    (
+        "TSI_DATA_CORRUPTED",
+        "the server wants a client certificate (mTLS): set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE",
+    ),
+    ("http1.x server", "that port speaks HTTP/1.x, not gRPC: OTLP/gRPC is usually 4317 (4318 is OTLP/HTTP)"),
+    ("Socket closed", "the server closed the connection: if it uses TLS, use an https:// endpoint"),
+    ("Connection refused", "nothing listens there: is the backend running, and is the port right?"),
+    # gRPC's resolvers word it either way.
+    ("errors resolving", _NO_SUCH_HOST),
+    ("DNS resolution failed", _NO_SUCH_HOST),
+)
+
+
+def explain(error: str, *attempts: str) -> str:
+    """The exporter's final `error`, preceded by what it most likely means, read from it
+    and from the messages of earlier `attempts` (a name with IPv4 and IPv6 addresses
+    may end on the less telling one)."""
+    for mark, hint in HINTS:
+        if any(mark in message for message in (error, *attempts)):
+            return f"{hint} ({error})"
+    return error
+
+
+def _lost(delivery: Delivery) -> Verdict | None:
+    """The verdict when spans did not arrive; None when all did."""
+    errors = delivery.errors
+    if delivery.exported is None:  # the distro's exporter: only its errors are known
+        if not errors:
+            return None
+        why = explain(errors[0], *delivery.retries)
+        return Verdict(Kind.EXPORT_FAILED, f"export failed, spans not delivered: {why}")
+    dropped, failed, ended = delivery.dropped or 0, delivery.failed or 0, delivery.ended
+    if failed or errors:
+        why = (
+            explain(errors[0], *delivery.retries)
+            if errors
+            else "the backend did not take them within OTEL_EXPORTER_OTLP_TIMEOUT"
+        )
+        queue = f" ({dropped} dropped by the full queue)" if dropped else ""
+        return Verdict(
+            Kind.EXPORT_FAILED, f"export failed, {failed + dropped} of {ended} spans not delivered{queue}: {why}"
+        )
+    if dropped:
+        return Verdict(
+            Kind.SPANS_DROPPED,
+            f"{dropped} of {ended} spans dropped: the SDK's queue was full, spans came faster than the exporter"
+            " sent them; lower the rate, or raise OTEL_BSP_MAX_QUEUE_SIZE and OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        )
+    return None
+
+
+def of_trace(delivery: Delivery, root: trace.SpanContext) -> Verdict:
+    """One trace with root span `root`: where to see it, or why it is not there."""
+    if lost := _lost(delivery):
+        return lost
+    if not root.is_valid:
+        return Verdict(Kind.DELIVERED, "tracing is disabled (OTEL_SDK_DISABLED), no trace recorded")
+    trace_id = trace.format_trace_id(root.trace_id)
+    if not root.trace_flags.sampled:
+        return Verdict(Kind.DELIVERED, f"trace {trace_id} not sampled (OTEL_TRACES_SAMPLER), nothing exported")
+    jaeger_url = os.environ.get("JAEGER_URL", "http://localhost:16686").rstrip("/")
+    return Verdict(Kind.DELIVERED, f"trace {trace_id} exported: {jaeger_url}/trace/{trace_id}")
+
+
+def of_load(delivery: Delivery, traces: int) -> Verdict:
+    """Many traces: how many spans arrived, or what was lost and why."""
+    return _lost(delivery) or Verdict(Kind.DELIVERED, f"{traces} traces, {delivery.ended} spans delivered")
+
+
+def of_config(error: Exception) -> Verdict:
+    """An OTEL_* value that cannot work (env_checks.ConfigError), found before any run."""
+    return Verdict(Kind.BAD_CONFIG, f"error: {error}")

@@ -1,0 +1,147 @@
+"""The OTEL_* checks made before anything runs: what passes, what stops the run, and the
+values they share with the SDK, pinned against the SDK itself."""
+
+import pytest
+from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from inprocess_grpc.env_checks import ConfigError, check
+
+
+def refusal(**environ: str) -> str:
+    with pytest.raises(ConfigError) as refused:
+        check(environ)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
+     "parentbased_traceidratio", "ParentBased_TraceIdRatio"],
+)  # fmt: skip
+def test_every_sampler_the_sdk_knows_passes(sampler: str) -> None:
+    check({"OTEL_TRACES_SAMPLER": sampler})
+
+
+def test_the_samplers_accepted_are_the_ones_the_sdk_knows() -> None:
+    # The SDK falls back to its default for a name it does not know; a check that
+    # accepted such a name would hide the typo. The SDK's own table, so an upgrade shows.
+    assert refusal(OTEL_TRACES_SAMPLER="parentbased_jaeger_remote").startswith(
+        "OTEL_TRACES_SAMPLER='parentbased_jaeger_remote' is not a known value; expected always_on, always_off, "
+        "traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio"
+    )
+    assert set(sampling._KNOWN_SAMPLERS) == {
+        "always_on", "always_off", "traceidratio",
+        "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("compression", ["gzip", "deflate", "none", "GZIP"])
+def test_every_compression_the_exporter_knows_passes(compression: str) -> None:
+    check({"OTEL_EXPORTER_OTLP_COMPRESSION": compression, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": compression})
+
+
+def test_an_unknown_compression_is_refused() -> None:
+    assert refusal(OTEL_EXPORTER_OTLP_COMPRESSION="zstd") == (
+        "OTEL_EXPORTER_OTLP_COMPRESSION='zstd' is not a known value; expected gzip, deflate or none"
+    )
+
+
+@pytest.mark.parametrize("ratio", ["0", "1", "0.25", "1.0"])
+def test_a_sampler_ratio_from_0_to_1_passes(ratio: str) -> None:
+    check({"OTEL_TRACES_SAMPLER_ARG": ratio})
+
+
+@pytest.mark.parametrize("ratio", ["-0.01", "1.01", "half"])
+def test_a_sampler_ratio_outside_0_to_1_is_refused(ratio: str) -> None:
+    assert refusal(OTEL_TRACES_SAMPLER_ARG=ratio).startswith(f"OTEL_TRACES_SAMPLER_ARG='{ratio}' is not")
+
+
+def test_a_timeout_must_be_above_0_and_may_be_a_fraction() -> None:
+    check({"OTEL_EXPORTER_OTLP_TIMEOUT": "0.5"})
+    assert refusal(OTEL_EXPORTER_OTLP_TIMEOUT="0") == (
+        "OTEL_EXPORTER_OTLP_TIMEOUT='0' is not above 0; expected seconds above 0, for example 10"
+    )
+    assert refusal(OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="10s") == (
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT='10s' is not a number; expected seconds above 0, for example 10"
+    )
+
+
+@pytest.mark.parametrize("name", ["OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BSP_MAX_QUEUE_SIZE"])
+def test_batch_settings_are_whole_numbers_from_1(name: str) -> None:
+    check({name: "1", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1"})
+    assert refusal(**{name: "0"}).startswith(f"{name}='0' is not above 0; expected ")
+    assert refusal(**{name: "1.5"}).startswith(f"{name}='1.5' is not a whole number; expected ")
+
+
+def test_a_batch_size_up_to_the_queue_size_passes_and_one_more_is_refused() -> None:
+    check({"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1", "OTEL_BSP_MAX_QUEUE_SIZE": "1"})
+    assert refusal(OTEL_BSP_MAX_EXPORT_BATCH_SIZE="101", OTEL_BSP_MAX_QUEUE_SIZE="100") == (
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=101 is larger than OTEL_BSP_MAX_QUEUE_SIZE=100;"
+        " expected a batch no larger than the queue"
+    )
+
+
+def test_the_queue_size_the_user_sets_is_the_one_compared() -> None:
+    # 3000 is more than the SDK's default queue (2048), but not more than this one.
+    check({"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "3000", "OTEL_BSP_MAX_QUEUE_SIZE": "4000"})
+
+
+def test_a_batch_size_alone_is_compared_with_the_sdks_default_queue_of_2048() -> None:
+    check({"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2048"})
+    assert refusal(OTEL_BSP_MAX_EXPORT_BATCH_SIZE="2049").startswith(
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2049 is larger than OTEL_BSP_MAX_QUEUE_SIZE=2048;"
+    )
+    # A queue alone is compared with the default batch, 512.
+    check({"OTEL_BSP_MAX_QUEUE_SIZE": "512"})
+    assert refusal(OTEL_BSP_MAX_QUEUE_SIZE="511").startswith(
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 is larger than OTEL_BSP_MAX_QUEUE_SIZE=511;"
+    )
+
+
+def test_the_batch_defaults_assumed_are_the_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    sdk_defaults = (BatchSpanProcessor._default_max_queue_size(), BatchSpanProcessor._default_max_export_batch_size())
+    assert sdk_defaults == (2048, 512)
+
+
+def test_empty_values_count_as_unset() -> None:
+    check({"OTEL_TRACES_SAMPLER": "", "OTEL_EXPORTER_OTLP_ENDPOINT": "", "OTEL_BSP_MAX_QUEUE_SIZE": ""})
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "says"),
+    [
+        ("jaeger:4317", "has no http:// or https:// scheme"),
+        ("http://jaeger:43x7", "has a port that is not a number from 0 to 65535"),
+        ("http://:4317", "has no host"),
+    ],
+)
+def test_an_endpoint_must_be_a_url_with_scheme_host_and_port(endpoint: str, says: str) -> None:
+    assert refusal(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint).startswith(f"OTEL_EXPORTER_OTLP_ENDPOINT='{endpoint}' {says};")
+
+
+@pytest.mark.parametrize("endpoint", ["http://jaeger:4317", "https://otel-collector:4317", "http://[::1]:4317"])
+def test_an_endpoint_with_scheme_and_host_passes(endpoint: str) -> None:
+    check({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+
+
+def test_booleans_are_true_or_false_in_any_case() -> None:
+    check({"OTEL_SDK_DISABLED": "TRUE", "OTEL_EXPORTER_OTLP_INSECURE": "false"})
+    assert (
+        refusal(OTEL_SDK_DISABLED="yes") == "OTEL_SDK_DISABLED='yes' is neither true nor false; expected true or false"
+    )
+
+
+def test_a_header_never_shows_its_value() -> None:
+    said = refusal(OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20s3cret,broken")
+    assert said.startswith("OTEL_EXPORTER_OTLP_HEADERS entry 2 is not key=value")
+    assert "s3cret" not in said
+
+
+def test_resource_attributes_are_key_value_pairs() -> None:
+    check({"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=prod,team=core"})
+    assert refusal(OTEL_RESOURCE_ATTRIBUTES="team=core,prod").startswith(
+        "OTEL_RESOURCE_ATTRIBUTES='team=core,prod' entry 2 is not key=value;"
+    )
