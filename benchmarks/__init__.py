@@ -6,9 +6,10 @@ noisy machine shows as spread instead of misleading. Run them all with
 `./scripts/benchmark.sh`; the README's performance section is their output.
 """
 
-import sys
-from pathlib import Path
+import importlib.util
 
-# Jaeger's API client is a script beside the smoke test, not a package: the benchmarks
-# count spans with the very code the smoke test and the tests use.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+# Jaeger's API client is a script beside the smoke test (scripts/jaeger_api.py), not a
+# package: the benchmarks count spans with the very code the smoke test and the tests
+# use, found on the PYTHONPATH that scripts/benchmark.sh sets.
+if importlib.util.find_spec("jaeger_api") is None:
+    raise SystemExit("the benchmarks need scripts/ on PYTHONPATH: run them with ./scripts/benchmark.sh")

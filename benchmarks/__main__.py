@@ -1,4 +1,5 @@
-"""Run the benchmarks and print their tables: `python -m benchmarks [NAME ...] [--quick]`."""
+"""Run the benchmarks and print their tables: `python -m benchmarks [NAME ...] [--quick]`,
+as ./scripts/benchmark.sh does (with the app and scripts/ on PYTHONPATH)."""
 
 import argparse
 import time

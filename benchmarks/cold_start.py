@@ -5,7 +5,7 @@ Variants, taking turns: the bare interpreter (the floor), the app with tracing
 disabled, and the default run exporting to a real Jaeger. Then `python -X importtime`
 of the default run: the imports that cost the most.
 
-    python -m benchmarks.cold_start [--quick]
+    ./scripts/benchmark.sh cold-start [--quick]
 """
 
 import json
@@ -15,10 +15,11 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from benchmarks.side_by_side import asked_repetitions, interleaved, median, spread, table
+from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import collector_stack
-from tests.stack import BASE_ENV, app_command
+from harness.app import BASE_ENV, app_command
 
+QUICK, FULL = 3, 15  # repetitions
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)$")
 
 
@@ -87,7 +88,8 @@ def run(repetitions: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    print(run(asked_repetitions(argv, __doc__, quick=3, full=15)))
+    options = benchmark_options(argv, __doc__, f"{QUICK} repetitions instead of {FULL}")
+    print(run(QUICK if options.quick else FULL))
 
 
 if __name__ == "__main__":

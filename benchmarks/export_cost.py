@@ -5,21 +5,21 @@ All three share one core (the interpreter lock), so their sum bounds what one Py
 process can deliver, whatever the queue and batch settings. Each repetition is a
 fresh process, and in each the batch sizes take turns.
 
-    python -m benchmarks.export_cost [--quick]
+    ./scripts/benchmark.sh export-cost [--quick]
 """
 
-import argparse
 import json
 import math
 import time
 from collections.abc import Sequence
 
-from benchmarks.side_by_side import median, spread, table
+from benchmarks.side_by_side import benchmark_options, median, spread, table
 from benchmarks.stack import collector_stack, worker_output
 
 TARGET_SPANS_PER_SECOND = 30_000
 CALLS = 5_000  # 20,000 spans
 BATCH_SIZES = (512, 2048, 8192)  # the SDK's default, and larger
+QUICK, FULL = 3, 7  # repetitions
 
 
 def _worker(rotation: int) -> dict[str, float]:
@@ -91,14 +91,11 @@ def run(repetitions: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 7")
-    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker is not None:
-        print(json.dumps(_worker(args.worker)))
+    options = benchmark_options(argv, __doc__, f"{QUICK} repetitions instead of {FULL}", worker=True)
+    if options.worker is not None:
+        print(json.dumps(_worker(int(options.worker))))
     else:
-        print(run(3 if args.quick else 7))
+        print(run(QUICK if options.quick else FULL))
 
 
 if __name__ == "__main__":

@@ -6,19 +6,19 @@ flush included; the variants take turns. Targets: with OTEL_SDK_DISABLED the app
 at most 1.05x the app without an SDK; the app's own code adds at most 10% to what the
 SDK costs to create the same spans with the same attributes.
 
-    python -m benchmarks.overhead [--quick]
+    ./scripts/benchmark.sh overhead [--quick]
 """
 
-import argparse
 import time
 from collections.abc import Callable, Sequence
 
-from benchmarks.side_by_side import interleaved, median, spread, table
+from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import collector_stack, worker_output
 
 CALLS = 20_000
 WARM_UP = 1_000
 USER = 100  # found: the full tree, every attribute
+QUICK, FULL = 3, 7  # repetitions
 
 # name: (what it is, environment, the worker's set-up)
 VARIANTS = {
@@ -124,15 +124,12 @@ def run(repetitions: int, collector_env: dict[str, str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 7")
-    args = parser.parse_args(argv)
-    if args.worker:
-        print(_worker(args.worker, CALLS))
+    options = benchmark_options(argv, __doc__, f"{QUICK} repetitions instead of {FULL}", worker=True)
+    if options.worker is not None:
+        print(_worker(options.worker, CALLS))
         return
     with collector_stack() as stack:
-        print(run(3 if args.quick else 7, stack.collector_env))
+        print(run(QUICK if options.quick else FULL, stack.collector_env))
 
 
 if __name__ == "__main__":

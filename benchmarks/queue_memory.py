@@ -6,23 +6,24 @@ processor, OTEL_BSP_MAX_QUEUE_SIZE) and the collector's sending queue towards Ja
 process's resident memory per span held, the app's spans kept in a list as the queue
 keeps them, the collector's queued while Jaeger is stopped.
 
-    python -m benchmarks.queue_memory [--quick]
+    ./scripts/benchmark.sh queue-memory [--quick]
 """
 
-import argparse
 import json
 import subprocess
 import time
 import urllib.request
 from collections.abc import Sequence
 
-from benchmarks.side_by_side import interleaved, median, spread, table
-from benchmarks.stack import collector_stack, worker_output
-from tests.servers import wait_until
-from tests.stack import BASE_ENV, app_command
+from prometheus_client.parser import text_string_to_metric_families
 
-SPANS_PER_TRACE = 9
+from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
+from benchmarks.stack import collector_stack, worker_output
+from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command
+from harness.servers import wait_until
+
 TRACES = 20_000  # 180,000 spans
+QUICK, FULL = 1, 3  # repetitions
 
 
 def _resident_kib(pid: int | str = "self") -> int:
@@ -47,10 +48,13 @@ def app_bytes_per_span() -> float:
 
 
 def _collector_queue(metrics_port: str) -> int:
+    """Spans in the collector's sending queue, from its own metrics (Prometheus text)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith("otelcol_exporter_queue_size{"):
-                return int(float(line.rsplit(" ", 1)[1]))
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "otelcol_exporter_queue_size":
+                return int(sample.value)
     raise LookupError("otelcol_exporter_queue_size not in the collector's metrics")
 
 
@@ -89,14 +93,11 @@ def run(repetitions: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 repetition instead of 3")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:
+    options = benchmark_options(argv, __doc__, f"{QUICK} repetition instead of {FULL}", worker=True)
+    if options.worker is not None:
         print(_app_worker())
     else:
-        print(run(1 if args.quick else 3))
+        print(run(QUICK if options.quick else FULL))
 
 
 if __name__ == "__main__":

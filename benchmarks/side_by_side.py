@@ -1,4 +1,5 @@
-"""Interleaved repetitions, medians, ratios, and the tables they go into."""
+"""Interleaved repetitions, medians, ratios, the tables they go into, and the command line
+every benchmark takes."""
 
 import argparse
 import os
@@ -57,8 +58,14 @@ def machine() -> str:
     )
 
 
-def asked_repetitions(argv: Sequence[str] | None, doc: str, quick: int, full: int) -> int:
-    """How many repetitions the command line asks for: `--quick` or not."""
+def benchmark_options(
+    argv: Sequence[str] | None, doc: str, quick_help: str, worker: bool = False
+) -> argparse.Namespace:
+    """A benchmark's command line: `--quick` (`quick_help` says what it cuts) and, for a
+    benchmark that measures in fresh processes, the hidden `--worker [ARG]` that
+    worker_output starts them with (None when not given)."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{quick} repetitions instead of {full}")
-    return quick if parser.parse_args(argv).quick else full
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    if worker:
+        parser.add_argument("--worker", nargs="?", const="", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)

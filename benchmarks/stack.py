@@ -1,7 +1,8 @@
 """The stack the benchmarks run against: the real Jaeger and collector on loopback,
-configured as compose configures them (the tests' own runner), and the app's
+configured as compose configures them (the harness the tests run it with), and the app's
 environment for each path."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -10,9 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import compose
-from tests.servers import Collector, Jaeger
-from tests.stack import BASE_ENV, REPO, collector_token, running_stack
+from harness import compose
+from harness.app import BASE_ENV
+from harness.servers import Collector, Jaeger
+from harness.stack import collector_token, running_stack
 
 
 @dataclass
@@ -37,8 +39,9 @@ def collector_stack() -> Iterator[BenchStack]:
 
 def worker_output(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:
     """What `python -m benchmarks.<module> --worker ARGS` prints: a measurement made in
-    a fresh process (a tracer provider can be installed once per process), with the
-    benchmarks and the app importable and `env` (an app environment) added."""
+    a fresh process (a tracer provider can be installed once per process), importing
+    what this one does (its PYTHONPATH: scripts/benchmark.sh's), with `env` (an app
+    environment) added."""
     command = [sys.executable, "-m", f"benchmarks.{module}", "--worker", *args]
-    full_env = {**BASE_ENV, "PYTHONPATH": f"{REPO}:{REPO / 'app' / 'src'}", **(env or {})}
+    full_env = {**BASE_ENV, "PYTHONPATH": os.environ["PYTHONPATH"], **(env or {})}
     return subprocess.run(command, env=full_env, capture_output=True, text=True, check=True).stdout

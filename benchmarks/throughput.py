@@ -9,10 +9,9 @@ counted through Jaeger's HTTP API. Then the target run: at least 100,000 spans t
 the collector, asked at the target rate. Where a process's time goes when it cannot
 keep up: benchmarks/export_cost.py.
 
-    python -m benchmarks.throughput [--quick]
+    ./scripts/benchmark.sh throughput [--quick]
 """
 
-import argparse
 import itertools
 import json
 import os
@@ -22,14 +21,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from benchmarks.side_by_side import interleaved, median, spread, table
+from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
+from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command
+from harness.servers import wait_until
 from jaeger_api import JaegerAPI
-from tests.servers import wait_until
-from tests.stack import BASE_ENV, app_command
 
-SPANS_PER_TRACE = 9
-RATES = (1000, 2000, 3000)  # traces a second; x9 spans
+RATES = (1000, 2000, 3000)  # traces a second; x SPANS_PER_TRACE spans
 TARGET_SPANS_PER_SECOND = 30_000
 TARGET_SPANS = 100_000
 
@@ -149,10 +147,7 @@ def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 repetition, 2 rates, 2 s runs")
-    args = parser.parse_args(argv)
-    if args.quick:
+    if benchmark_options(argv, __doc__, "1 repetition, 2 rates, 2 s runs").quick:
         print(run(1, RATES[::2], 2))
     else:
         print(run(3, RATES, 4))

@@ -5,20 +5,19 @@ storing the spans (and, on the collector path, the collector's batching and its 
 to Jaeger). The two paths take turns. Targets: under 1 s direct, under 1.5 s through
 the collector.
 
-    python -m benchmarks.visibility [--quick]
+    ./scripts/benchmark.sh visibility [--quick]
 """
 
-import re
 import subprocess
 import time
 from collections.abc import Sequence
 
-from benchmarks.side_by_side import asked_repetitions, interleaved, median, spread, table
+from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
+from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, exported_trace_id
 from jaeger_api import JaegerAPI
-from tests.stack import BASE_ENV, app_command
 
-SPANS = 9
+QUICK, FULL = 3, 15  # repetitions
 POLL = 0.005  # s
 TARGETS = {"straight to Jaeger": 1000.0, "through the collector": 1500.0}  # ms
 
@@ -27,15 +26,15 @@ def time_to_visible(stack: BenchStack, env: dict[str, str]) -> float:
     """ms from the app's exit to the first answer of Jaeger's API with all its spans."""
     result = subprocess.run(app_command(), env={**BASE_ENV, **env}, capture_output=True, text=True, timeout=60)
     exited = time.perf_counter()
-    match = re.search(r"trace ([0-9a-f]{32}) exported", result.stderr)
-    assert result.returncode == 0 and match, result.stderr
+    assert result.returncode == 0, result.stderr
+    trace_id = exported_trace_id(result.stderr)
     api = JaegerAPI(stack.jaeger.query_url)
     while time.perf_counter() - exited < 30:
-        found = api.trace(match.group(1))
-        if found and len(found["spans"]) == SPANS:
+        found = api.trace(trace_id)
+        if found and len(found["spans"]) == SPANS_PER_TRACE:
             return (time.perf_counter() - exited) * 1000
         time.sleep(POLL)
-    raise TimeoutError(f"trace {match.group(1)} not complete in Jaeger after 30 s")
+    raise TimeoutError(f"trace {trace_id} not complete in Jaeger after 30 s")
 
 
 def run(repetitions: int) -> str:
@@ -58,7 +57,8 @@ def run(repetitions: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    print(run(asked_repetitions(argv, __doc__, quick=3, full=15)))
+    options = benchmark_options(argv, __doc__, f"{QUICK} repetitions instead of {FULL}")
+    print(run(QUICK if options.quick else FULL))
 
 
 if __name__ == "__main__":

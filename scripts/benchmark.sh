@@ -9,4 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup-dev.sh
+# What the benchmarks import: the harness they share with the tests (from the root), the
+# app, and Jaeger's API client, a script beside the smoke test (scripts/jaeger_api.py):
+# spans are counted with the very code the smoke test and the tests use.
+export PYTHONPATH="$PWD:$PWD/app/src:$PWD/scripts"
 exec .venv/bin/python -m benchmarks "$@"

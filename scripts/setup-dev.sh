@@ -14,4 +14,4 @@ python3 -m venv .venv
 # The app itself, editable, with the build backend just installed (no network fetch).
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e app
 
-.venv/bin/python -m tests.binaries
+.venv/bin/python -m harness.binaries

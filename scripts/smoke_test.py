@@ -27,9 +27,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jaeger_api import JaegerAPI, JaegerUnreachable, NotJaeger, Trace, check_url, url_from_env
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_NO_JAEGER = 0, 1, 2, 3

@@ -1,53 +1,15 @@
-"""Shared fixtures: the built servers, the resolved compose configuration, the app as a process."""
+"""Shared fixtures: the built servers, the resolved compose configuration, a running Jaeger
+and the app's environment for it, a Docker Engine. What they are made of is in harness/."""
 
 import os
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests import binaries, compose, engine, standins
-from tests.servers import Jaeger, running_jaeger
-from tests.stack import BASE_ENV, REPO, app_command, jaeger_environment
-
-# The smoke test and its Jaeger client are scripts, not a package: import them as the
-# smoke test itself does, so the tests read Jaeger with the very same code.
-sys.path.insert(0, str(REPO / "scripts"))
-
-
-def run_app(
-    env: Mapping[str, str], *args: str, timeout: float = 60, setup: str | None = None, launcher: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    """Run the app with exactly BASE_ENV + `env`; `timeout` bounds the run."""
-    return subprocess.run(
-        app_command(*args, setup=setup, launcher=launcher),
-        env={**BASE_ENV, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def assert_one_line_error(stderr: str, *fragments: str) -> None:
-    """`stderr` is one line, no traceback, and says each of `fragments`."""
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
-def run_smoke_test(jaeger: Jaeger, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run scripts/smoke_test.py as a user's CI does, against `jaeger`."""
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "smoke_test.py"), *args],
-        env={"PATH": os.environ["PATH"], "JAEGER_URL": jaeger.query_url},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from harness import binaries, compose, engine, standins
+from harness.servers import Jaeger, running_jaeger
+from harness.stack import jaeger_environment
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,14 @@ naming what is wrong and what would be right, its own exit status, no traceback,
 no hang (every run here is bounded, and none waits for a backend)."""
 
 import http.server
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_app
-from tests.stack import REPO
+from harness.app import assert_one_line_error, run_app
+from harness.smoke import run_smoke_test
 
 EXIT_USAGE, EXIT_CONFIG = 2, 4
 SMOKE_NO_JAEGER = 3
@@ -144,16 +142,6 @@ def test_a_certificate_path_that_holds_no_certificate_is_refused(variable: str, 
 # --- the smoke test
 
 
-def run_smoke(jaeger_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "smoke_test.py"), *args],
-        env={"JAEGER_URL": jaeger_url},
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
-
-
 @pytest.fixture
 def web_server_that_is_not_jaeger(tmp_path: Path) -> Iterator[str]:
     (tmp_path / "index.html").write_text("<html>hello</html>")
@@ -172,19 +160,19 @@ def web_server_that_is_not_jaeger(tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_smoke_test_says_when_the_url_is_not_jaeger_without_waiting(web_server_that_is_not_jaeger: str) -> None:
-    result = run_smoke(web_server_that_is_not_jaeger, "--timeout", "60")  # fails long before
+    result = run_smoke_test(web_server_that_is_not_jaeger, "--timeout", "60", timeout=20)  # fails long before
     assert result.returncode == SMOKE_NO_JAEGER
     assert_one_line_error(result.stderr, "answered HTTP 404", "Jaeger's query service?")
 
 
 @pytest.mark.parametrize("url", ["localhost:16686", "http://[::1", "http://:16686", "ftp://localhost:16686"])
 def test_the_smoke_test_refuses_a_jaeger_url_that_is_not_a_url(url: str) -> None:
-    result = run_smoke(url)
+    result = run_smoke_test(url, timeout=20)
     assert result.returncode == EXIT_USAGE
     assert_one_line_error(result.stderr, "JAEGER_URL", repr(url), "expected http://localhost:16686")
 
 
 def test_the_smoke_test_refuses_a_bad_timeout() -> None:
-    result = run_smoke("http://localhost:16686", "--timeout", "soon")
+    result = run_smoke_test("http://localhost:16686", "--timeout", "soon", timeout=20)
     assert result.returncode == EXIT_USAGE
     assert_one_line_error(result.stderr, "invalid timeout 'soon'", "expected seconds above 0")

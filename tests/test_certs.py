@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import make_certs
+from harness.stack import make_certs
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The app as a process, without a backend: output, exit status, one-line errors, bounds."""
 
-from tests.conftest import assert_one_line_error, run_app
-from tests.servers import free_port
+from harness.app import assert_one_line_error, run_app
+from harness.servers import free_port
 
 JOHN_JSON = (
     '{"id":100,"name":"john","gender":1,"site":"https://goframe.org",'

@@ -5,10 +5,7 @@ import re
 
 import pytest
 
-from tests import binaries, compose
-
-REPO = compose.REPO
-
+from harness import REPO, binaries, compose
 
 VARIANTS = {
     "direct": ("compose.yaml",),
@@ -167,8 +164,7 @@ def test_the_app_starts_once_jaeger_is_healthy(compose_config: dict) -> None:
 
 
 def test_the_collector_image_has_the_version_the_tests_build(collector_config: dict) -> None:
-    manifest = (REPO / "otel-collector-builder.yaml").read_text()
-    versions = set(re.findall(r"^\s*- gomod: \S+ v(\S+)$", manifest, re.M))
+    versions = {module.split()[-1].removeprefix("v") for module in binaries.COLLECTOR.modules}
     assert versions == {binaries.COLLECTOR.version}
     image = _image(collector_config, "otel-collector")
     assert image == ("otel/opentelemetry-collector-contrib", binaries.COLLECTOR.version)

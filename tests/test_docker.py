@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import docker_stack, engine, workflow
+from harness import docker_stack, engine, workflow
 
 pytestmark = pytest.mark.docker
 

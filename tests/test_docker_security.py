@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import docker_stack, engine
+from harness import docker_stack, engine
 
 pytestmark = pytest.mark.docker
 

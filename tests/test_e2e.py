@@ -7,7 +7,6 @@ fail: a broken span tree, a broken compose environment, a weakened shape check.
 
 import copy
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -17,26 +16,18 @@ from pathlib import Path
 import pytest
 
 import smoke_test
+from harness import REPO, compose
+from harness.app import BASE_ENV, app_command, exported_trace_id, run_app, trace_link
+from harness.servers import Jaeger
+from harness.smoke import run_smoke_test
 from jaeger_api import JaegerAPI
-from tests import compose
-from tests.conftest import run_app, run_smoke_test
-from tests.servers import Jaeger
-from tests.stack import BASE_ENV, REPO, app_command
-
-TRACE_LINK = re.compile(r"trace ([0-9a-f]{32}) exported: (\S+)")
-
-
-def exported_trace_id(stderr: str) -> str:
-    match = TRACE_LINK.search(stderr)
-    assert match, stderr
-    return match.group(1)
 
 
 def test_the_compose_environment_delivers_the_trace_the_smoke_test_expects(jaeger: Jaeger, app_env: dict) -> None:
     result = run_app(app_env)
     assert result.returncode == 0, result.stderr
     trace_id = exported_trace_id(result.stderr)
-    assert f"http://localhost:16686/trace/{trace_id}" in result.stderr
+    assert trace_link("http://localhost:16686", trace_id) in result.stderr
 
     smoke = run_smoke_test(jaeger, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
@@ -46,7 +37,7 @@ def test_the_compose_environment_delivers_the_trace_the_smoke_test_expects(jaege
 def test_the_link_to_the_trace_follows_jaeger_url(jaeger: Jaeger, app_env: dict) -> None:
     result = run_app({**app_env, "JAEGER_URL": "https://jaeger.example.com/"})
     trace_id = exported_trace_id(result.stderr)
-    assert f"https://jaeger.example.com/trace/{trace_id}" in result.stderr
+    assert trace_link("https://jaeger.example.com/", trace_id) in result.stderr
 
 
 def test_under_opentelemetry_instrument_the_trace_is_the_same_and_exported_once(jaeger: Jaeger, app_env: dict) -> None:

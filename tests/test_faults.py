@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from harness import binaries, compose
+from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, run_app
+from harness.servers import Jaeger, free_port, running_jaeger, wait_until
+from harness.smoke import run_smoke_test
+from harness.stack import collector_token, jaeger_environment, running_stack
 from jaeger_api import JaegerAPI
-from tests import binaries, compose
-from tests.conftest import run_app, run_smoke_test
-from tests.servers import Jaeger, free_port, running_jaeger, wait_until
-from tests.stack import BASE_ENV, app_command, collector_token, jaeger_environment, running_stack
 
 SERVICE = "inprocess-grpc"
-SPANS_PER_TRACE = 9  # main, and GetUser with its three lookups for each of the two ids
 EXIT_EXPORT_FAILED, EXIT_SPANS_DROPPED = 3, 5
 
 

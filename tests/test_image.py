@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.compose import REPO
+from harness import REPO
 
 DOCKERFILE = (REPO / "app" / "Dockerfile").read_text()
 

@@ -4,7 +4,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from tests.stack import REPO
+from harness import REPO
 
 
 def make_token(folder: Path) -> subprocess.CompletedProcess:

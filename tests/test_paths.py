@@ -15,11 +15,12 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from harness import REPO, binaries, compose
+from harness.app import run_app
+from harness.servers import wait_until
+from harness.smoke import run_smoke_test
+from harness.stack import collector_token, make_certs, running_stack
 from jaeger_api import JaegerAPI
-from tests import binaries, compose
-from tests.conftest import run_app, run_smoke_test
-from tests.servers import wait_until
-from tests.stack import REPO, collector_token, make_certs, running_stack
 
 DIRECT = ("compose.yaml",)
 DIRECT_TLS = (*DIRECT, "compose.jaeger-tls.yaml")

@@ -1,7 +1,7 @@
 """Builds the real servers the tests run, from their Go modules, and caches them.
 
 The native tests run the same programs the images hold, built here, static (no cgo),
-so that the stand-in images of the Docker tests (tests/standins.py) carry them too:
+so that the stand-in images of the Docker tests (harness/standins.py) carry them too:
 
 - Jaeger all-in-one, the version compose.yaml pins;
 - the OpenTelemetry Collector, built by the Collector Builder from
@@ -14,13 +14,12 @@ So the module is downloaded through the Go module proxy (checked against the che
 database) and built inside its own directory, where its go.mod is the main one.
 
 Binaries are cached outside the repository, one folder per name and version (and
-manifest), so a second run costs nothing. `python -m tests.binaries` builds them all.
+manifest), so a second run costs nothing. `python -m harness.binaries` builds them all.
 """
 
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+import yaml
+
+from harness import REPO
 
 
 def cache_dir() -> Path:
@@ -77,9 +78,16 @@ class BuiltCollector:
 
     @property
     def version(self) -> str:
-        match = re.search(r"^  version: (\S+)$", self.manifest.read_text(), re.M)
-        assert match, f"{self.manifest} names the collector version under dist"
-        return match.group(1)
+        """The collector's version: the manifest's `dist.version`."""
+        return str(self._manifest()["dist"]["version"])
+
+    @property
+    def modules(self) -> list[str]:
+        """The Go module of each component, `path vX.Y.Z`, as the manifest lists them."""
+        return [each["gomod"] for section in self._manifest().values() if isinstance(section, list) for each in section]
+
+    def _manifest(self) -> dict:
+        return yaml.safe_load(self.manifest.read_text())
 
     @property
     def path(self) -> Path:

@@ -32,9 +32,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tests import binaries, engine
+from harness import binaries, engine
 
-REPO = binaries.REPO
 HERE = Path(__file__).resolve().parent / "standins"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PREFIX = "otel-python-jaeger-standin"

@@ -2,7 +2,7 @@
 
 A project is a copy of the repository (as a checkout leaves it) plus the compose files
 of one variant. Where the pinned images cannot be pulled, a test-only override of
-stand-ins (tests/standins.py) is added to COMPOSE_FILE; nothing else differs from what
+stand-ins (harness/standins.py) is added to COMPOSE_FILE; nothing else differs from what
 a user runs.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import compose, engine, standins, workflow
-from tests.stack import collector_token
+from harness import compose, engine, standins, workflow
+from harness.stack import collector_token
 
 # The label compose puts on each container, volume and network of a project.
 PROJECT_LABEL = "com.docker.compose.project"

@@ -1,34 +1,15 @@
 """The stack run natively, as compose configures it: Jaeger, the collector if the
-configuration has one, and the app as a process. Shared by the tests and the benchmarks."""
+configuration has one, and the app's environment to reach them; the certificates and
+the token its variants need, made by the project's own scripts."""
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import binaries, compose
-from tests.servers import Collector, Jaeger, running_collector, running_jaeger
-
-REPO = compose.REPO
-
-# What the app gets besides the OTEL_* variables under test: no variable of the
-# developer's shell leaks in.
-BASE_ENV = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO / "app" / "src"), "LANG": "C.UTF-8"}
-
-
-# Runs the app's real entry point after `setup` (Python code) has run in the same
-# process: how a test changes the app's behaviour without touching its files.
-MAIN_AFTER = "\nimport sys\nfrom inprocess_grpc.__main__ import main\nsys.exit(main(sys.argv[1:]))\n"
-
-
-def app_command(*args: str, setup: str | None = None, launcher: tuple[str, ...] = ()) -> list[str]:
-    """`python -m inprocess_grpc ARGS`, or the same entry point after `setup`."""
-    if setup is None:
-        return [*launcher, sys.executable, "-m", "inprocess_grpc", *args]
-    return [*launcher, sys.executable, "-c", setup + MAIN_AFTER, *args]
+from harness import REPO, binaries, compose
+from harness.servers import Collector, Jaeger, running_collector, running_jaeger
 
 
 def make_certs(folder: Path) -> Path:

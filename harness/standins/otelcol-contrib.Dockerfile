@@ -1,7 +1,7 @@
 # Stands in for otel/opentelemetry-collector-contrib where it cannot be pulled: the
 # same layout as upstream's release image (an empty root, the binary at /otelcol-contrib,
 # a default config the stack mounts over, the CA bundle, user 10001), with the collector
-# the builder manifest makes (otel-collector-builder.yaml). Built by tests/standins.py.
+# the builder manifest makes (otel-collector-builder.yaml). Built by harness/standins.py.
 FROM scratch
 ARG USER_UID=10001
 ARG USER_GID=10001

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.binaries import REPO
+from harness import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "smoke.yml"
 MATRIX_VALUE = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import binaries
+from harness import binaries
 
 START_TIMEOUT = 90.0
 

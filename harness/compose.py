@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests import binaries
+from harness import REPO, binaries
 
-REPO = Path(__file__).resolve().parent.parent
 Config = dict[str, Any]
 
 

@@ -1,0 +1,12 @@
+"""The harness the tests and the benchmarks share: the real servers built and started,
+the compose configuration resolved, the app and the smoke test run as processes, the
+stack under a Docker Engine.
+
+It lives beside tests/ and benchmarks/, not inside either, so that both import it the
+same way and tests/ holds only tests and their fixtures.
+"""
+
+from pathlib import Path
+
+# The repository's root: compose files, scripts and the app are found from here.
+REPO = Path(__file__).resolve().parent.parent

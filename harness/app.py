@@ -1,0 +1,67 @@
+"""The app as a process, as a user runs it: its command, its environment, and what it
+prints (the exported trace's id and link, one-line errors)."""
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from harness import REPO
+
+# What the app gets besides the OTEL_* variables under test: no variable of the
+# developer's shell leaks in.
+BASE_ENV = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO / "app" / "src"), "LANG": "C.UTF-8"}
+
+# The spans of the app's default run (ids 1 and 100), one trace: main + 2 x (GetUser +
+# GetInfo + GetDetail + GetScores). A load run makes one such trace per repetition.
+SPANS_PER_TRACE = 9
+
+# What the app says on stderr once its trace is exported: the trace's id, then the
+# link to it in Jaeger's UI (trace_link).
+EXPORTED_TRACE = re.compile(r"trace ([0-9a-f]{32}) exported: \S+")
+
+# Runs the app's real entry point after `setup` (Python code) has run in the same
+# process: how a test changes the app's behaviour without touching its files.
+MAIN_AFTER = "\nimport sys\nfrom inprocess_grpc.__main__ import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def app_command(*args: str, setup: str | None = None, launcher: tuple[str, ...] = ()) -> list[str]:
+    """`python -m inprocess_grpc ARGS`, or the same entry point after `setup`."""
+    if setup is None:
+        return [*launcher, sys.executable, "-m", "inprocess_grpc", *args]
+    return [*launcher, sys.executable, "-c", setup + MAIN_AFTER, *args]
+
+
+def run_app(
+    env: Mapping[str, str], *args: str, timeout: float = 60, setup: str | None = None, launcher: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run the app with exactly BASE_ENV + `env`; `timeout` bounds the run."""
+    return subprocess.run(
+        app_command(*args, setup=setup, launcher=launcher),
+        env={**BASE_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def exported_trace_id(stderr: str) -> str:
+    """The id of the trace the app says it exported."""
+    match = EXPORTED_TRACE.search(stderr)
+    assert match, stderr
+    return match.group(1)
+
+
+def trace_link(jaeger_url: str, trace_id: str) -> str:
+    """The trace's page in Jaeger's UI at `jaeger_url`, as the app links to it."""
+    return f"{jaeger_url.rstrip('/')}/trace/{trace_id}"
+
+
+def assert_one_line_error(stderr: str, *fragments: str) -> None:
+    """`stderr` is one line, no traceback, and says each of `fragments`."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
