@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import collector_stack, worker_output
-from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command
+from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command
 from harness.servers import wait_until
 
 TRACES = 20_000  # 180,000 spans
@@ -68,7 +68,7 @@ def collector_bytes_per_span() -> float:
         before = _resident_kib(process.pid)
         # A queue in the app large enough for the whole run: every span reaches the collector.
         env = {**BASE_ENV, **stack.collector_env, "OTEL_BSP_MAX_QUEUE_SIZE": str(TRACES * SPANS_PER_TRACE)}
-        result = subprocess.run(app_command("--repeat", str(TRACES)), env=env, capture_output=True, text=True)
+        result = subprocess.run(load_command("--repeat", str(TRACES)), env=env, capture_output=True, text=True)
         assert json.loads(result.stdout)["spans"]["exported"] == TRACES * SPANS_PER_TRACE, result.stderr
         wait_until(lambda: _collector_queue(port) >= TRACES * SPANS_PER_TRACE, 30, "spans in the queue")
         time.sleep(1)  # the batch processor's and the queue's own buffers settle

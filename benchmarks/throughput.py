@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
-from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command
+from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command
 from harness.servers import wait_until
 from jaeger_api import JaegerAPI
 
@@ -63,7 +63,7 @@ def load_run(stack: BenchStack, env: dict[str, str], launcher: tuple[str, ...], 
     service = f"bench-{os.getpid()}-{next(_runs)}"
     started = time.time()
     result = subprocess.run(
-        app_command(*args, launcher=launcher),
+        load_command(*args, launcher=launcher),
         env={**BASE_ENV, **env, "OTEL_SERVICE_NAME": service},
         capture_output=True,
         text=True,

@@ -33,12 +33,26 @@ def app_command(*args: str, setup: str | None = None, launcher: tuple[str, ...] 
     return [*launcher, sys.executable, "-c", setup + MAIN_AFTER, *args]
 
 
+def load_command(*args: str, launcher: tuple[str, ...] = ()) -> list[str]:
+    """`python -m inprocess_grpc.load ARGS`: many traces, one JSON summary."""
+    return [*launcher, sys.executable, "-m", "inprocess_grpc.load", *args]
+
+
 def run_app(
     env: Mapping[str, str], *args: str, timeout: float = 60, setup: str | None = None, launcher: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
     """Run the app with exactly BASE_ENV + `env`; `timeout` bounds the run."""
+    return _run(app_command(*args, setup=setup, launcher=launcher), env, timeout)
+
+
+def run_load(env: Mapping[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `python -m inprocess_grpc.load ARGS` with exactly BASE_ENV + `env`."""
+    return _run(load_command(*args), env, timeout)
+
+
+def _run(command: list[str], env: Mapping[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        app_command(*args, setup=setup, launcher=launcher),
+        command,
         env={**BASE_ENV, **env},
         capture_output=True,
         text=True,

@@ -113,6 +113,14 @@ MISTAKES = {
         _without("OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"),
         "client certificate",
     ),
+    # localhost is 127.0.0.1 and ::1; Jaeger listens on the first only. The last attempt
+    # (::1) is refused, but the hint is the TLS one the 127.0.0.1 attempts showed.
+    "https://localhost, plaintext Jaeger": Mistake(
+        "direct plaintext", _replace(ENDPOINT, "http://127.0.0.1", "https://localhost"), "TLS client, plaintext server"
+    ),
+    "https://127.0.0.1, plaintext Jaeger": Mistake(
+        "direct plaintext", _replace(ENDPOINT, "http://", "https://"), "TLS client, plaintext server"
+    ),
     # Legal for the SDK, which then speaks TLS to a plaintext server: refused up front.
     "endpoint without scheme, plaintext Jaeger": Mistake(
         "direct plaintext", _replace(ENDPOINT, "http://", ""), "ENDPOINT='127.0.0.1:", 4
