@@ -16,9 +16,9 @@ BENCHMARKS = {
     "queue-memory": queue_memory.main,
 }
 
-parser = argparse.ArgumentParser(description="Every figure of the README's performance section.")
+parser = argparse.ArgumentParser(description="Every figure of docs/performance.md.")
 parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of: {', '.join(BENCHMARKS)} (default: all)")
-parser.add_argument("--quick", action="store_true", help="fewer repetitions: for a look, not for the README")
+parser.add_argument("--quick", action="store_true", help="fewer repetitions: for a look, not for the docs")
 args = parser.parse_args()
 if unknown := set(args.names) - set(BENCHMARKS):
     parser.error(f"no benchmark named {', '.join(sorted(unknown))}; choose from {', '.join(BENCHMARKS)}")

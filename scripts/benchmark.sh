@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every figure of the README's performance section, from a fresh clone:
+# Every figure of docs/performance.md, from a fresh clone:
 #   ./scripts/benchmark.sh [overhead|throughput|export-cost|visibility|cold-start|queue-memory ...] [--quick]
 #
 # Sets up .venv and the real servers (setup-dev.sh), then runs the benchmarks against
-# Jaeger and the collector on loopback and prints their tables (Markdown). Takes about
-# 20 minutes; --quick runs fewer repetitions, for a look, not for the README.
+# Jaeger and the collector on loopback and prints their tables (Markdown); how long it
+# takes is in docs/performance.md. --quick runs fewer repetitions, for a look, not for the docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,7 +1,11 @@
 """The app as a process, without a backend: output, exit status, one-line errors, bounds."""
 
+import pytest
+
 from harness.app import assert_one_line_error, run_app
 from harness.servers import free_port
+
+pytestmark = pytest.mark.fast
 
 JOHN_JSON = (
     '{"id":100,"name":"john","gender":1,"site":"https://goframe.org",'

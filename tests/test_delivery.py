@@ -12,6 +12,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from inprocess_grpc.delivery import CountingExporter, Delivery, SdkLog, Tracing
 
+pytestmark = pytest.mark.fast
+
 
 class Answers(SpanExporter):
     """Answers each export with the next result given."""

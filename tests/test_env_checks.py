@@ -7,6 +7,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from inprocess_grpc.env_checks import ConfigError, check
 
+pytestmark = pytest.mark.fast
+
 
 def refusal(**environ: str) -> str:
     with pytest.raises(ConfigError) as refused:

@@ -9,6 +9,8 @@ import pytest
 from inprocess_grpc import cli
 from inprocess_grpc.verdict import Kind, Verdict
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(
     ("kind", "status"),

@@ -5,6 +5,8 @@ import pytest
 from inprocess_grpc import load
 from inprocess_grpc.delivery import Delivery
 
+pytestmark = pytest.mark.fast
+
 
 class Clock:
     """time.monotonic and time.sleep for the test: sleeping moves the clock."""

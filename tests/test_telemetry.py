@@ -5,6 +5,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME
 
 from inprocess_grpc import telemetry
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.fixture(autouse=True)
 def _no_otel_env(monkeypatch: pytest.MonkeyPatch) -> None:

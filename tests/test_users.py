@@ -9,6 +9,8 @@ from opentelemetry.trace import StatusCode
 
 from inprocess_grpc.users import get_info, get_user
 
+pytestmark = pytest.mark.fast
+
 JOHN = {
     "id": 100,
     "name": "john",

@@ -8,6 +8,8 @@ from inprocess_grpc import verdict
 from inprocess_grpc.delivery import Delivery
 from inprocess_grpc.verdict import Kind
 
+pytestmark = pytest.mark.fast
+
 FAILED_TO = "Failed to export traces to {}, error code: StatusCode.{}, error details: {}"
 UNAVAILABLE = "failed to connect to all addresses; last error: UNKNOWN: {}"
 
