@@ -108,6 +108,9 @@ class BuiltCollector:
 
 # The image compose.yaml runs is jaegertracing/all-in-one:1.55 (tests check the two agree).
 JAEGER = GoModuleBinary("jaeger-all-in-one", "github.com/jaegertracing/jaeger", "v1.55.0", "./cmd/all-in-one")
+# Jaeger v2.13.0 (compose.jaeger-v2.yaml), the `jaeger` command of the same module: the
+# proxy serves v2's code under the module's v1 version numbering, v1.76.0 = v2.13.0.
+JAEGER_V2 = GoModuleBinary("jaeger", "github.com/jaegertracing/jaeger", "v1.76.0", "./cmd/jaeger")
 COLLECTOR = BuiltCollector(REPO / "otel-collector-builder.yaml")
 COMPOSE = GoModuleBinary(
     "docker-compose",
@@ -116,7 +119,7 @@ COMPOSE = GoModuleBinary(
     "./cmd",
     ldflags="-X github.com/docker/compose/v2/internal.Version=v2.40.3",
 )
-ALL = (JAEGER, COLLECTOR, COMPOSE)
+ALL = (JAEGER, JAEGER_V2, COLLECTOR, COMPOSE)
 
 
 def ensure(binary: GoModuleBinary | BuiltCollector) -> Path:

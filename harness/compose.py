@@ -77,7 +77,10 @@ def environment(
     return {name: _localize(value or "", mounts, addresses) for name, value in env.items()}
 
 
-def command(config: Config, service: str, addresses: Mapping[str, str]) -> list[str]:
-    """The service's command arguments, translated to run on this host."""
-    mounts = _mounts(config, service, {})
+def command(
+    config: Config, service: str, addresses: Mapping[str, str], volumes: Mapping[str, Path] | None = None
+) -> list[str]:
+    """The service's command arguments, translated to run on this host (`volumes` as
+    for `environment`)."""
+    mounts = _mounts(config, service, volumes or {})
     return [_localize(arg, mounts, addresses) for arg in config["services"][service].get("command") or []]

@@ -162,6 +162,36 @@ def running_jaeger(
     return running(start, "Jaeger")
 
 
+def running_jaeger_v2(
+    binary: Path, arguments: Sequence[str], environment: Mapping[str, str], log: Path
+) -> AbstractContextManager[Jaeger]:
+    """Jaeger v2 with compose's arguments (its config file) and environment; the listening
+    addresses, which jaeger-v2-config.yaml takes from the environment, on free loopback ports."""
+
+    def start() -> tuple[Server, Jaeger]:
+        ports = {name: free_port() for name in ("otlp", "otlp_http", "query", "query_grpc", "health", "metrics")}
+        env = {
+            **environment,
+            "COLLECTOR_OTLP_GRPC_HOST_PORT": f"127.0.0.1:{ports['otlp']}",
+            "COLLECTOR_OTLP_HTTP_HOST_PORT": f"127.0.0.1:{ports['otlp_http']}",
+            "QUERY_HTTP_SERVER_HOST_PORT": f"127.0.0.1:{ports['query']}",
+            "QUERY_GRPC_SERVER_HOST_PORT": f"127.0.0.1:{ports['query_grpc']}",
+            "ADMIN_HTTP_HOST_PORT": f"127.0.0.1:{ports['health']}",
+            "JAEGER_METRICS_PORT": str(ports["metrics"]),
+        }
+        server = Server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/status", log)
+        jaeger = Jaeger(
+            f"127.0.0.1:{ports['otlp']}",
+            f"127.0.0.1:{ports['otlp_http']}",
+            f"http://127.0.0.1:{ports['query']}",
+            log,
+            server,
+        )
+        return server, jaeger
+
+    return running(start, "Jaeger v2")
+
+
 @dataclass
 class Collector:
     otlp_grpc: str

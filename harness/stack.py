@@ -4,12 +4,12 @@ the token its variants need, made by the project's own scripts."""
 
 import subprocess
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import REPO, binaries, compose
-from harness.servers import Collector, Jaeger, running_collector, running_jaeger
+from harness.servers import Collector, Jaeger, running_collector, running_jaeger, running_jaeger_v2
 
 
 def make_certs(folder: Path) -> Path:
@@ -26,9 +26,13 @@ def collector_token(folder: Path) -> dict[str, str]:
     return {"COLLECTOR_AUTH_TOKEN": token, "COLLECTOR_TOKEN_FILE": str(folder / "secrets" / "collector-token")}
 
 
+def _jaeger_volumes(folder: Path) -> dict[str, Path]:
+    return {"jaeger-data": folder / "jaeger-data"}
+
+
 def jaeger_environment(config: compose.Config, folder: Path) -> dict[str, str]:
     """Jaeger's environment from compose, its storage volume in `folder`."""
-    return compose.environment(config, "jaeger", {}, volumes={"jaeger-data": folder / "jaeger-data"})
+    return compose.environment(config, "jaeger", {}, volumes=_jaeger_volumes(folder))
 
 
 @dataclass
@@ -38,13 +42,25 @@ class Stack:
     app_env: dict[str, str]
 
 
+def is_jaeger_v2(config: compose.Config) -> bool:
+    """The configuration runs Jaeger v2 (compose.jaeger-v2.yaml), not all-in-one 1.55."""
+    return config["services"]["jaeger"]["image"].startswith("jaegertracing/jaeger:")
+
+
+def running_jaeger_as_configured(config: compose.Config, tmp_path: Path) -> AbstractContextManager[Jaeger]:
+    """Jaeger 1.55 or v2, whichever the configuration runs, as compose configures it."""
+    env, log = jaeger_environment(config, tmp_path), tmp_path / "jaeger.log"
+    if is_jaeger_v2(config):
+        arguments = compose.command(config, "jaeger", {}, volumes=_jaeger_volumes(tmp_path))
+        return running_jaeger_v2(binaries.ensure(binaries.JAEGER_V2), arguments, env, log)
+    return running_jaeger(binaries.ensure(binaries.JAEGER), env, log)
+
+
 @contextmanager
 def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
     """Jaeger, and the collector if the configuration has one, as compose configures them."""
     with ExitStack() as stack:
-        jaeger_env = jaeger_environment(config, tmp_path)
-        jaeger_binary = binaries.ensure(binaries.JAEGER)
-        jaeger = stack.enter_context(running_jaeger(jaeger_binary, jaeger_env, tmp_path / "jaeger.log"))
+        jaeger = stack.enter_context(running_jaeger_as_configured(config, tmp_path))
         addresses = {"jaeger:4317": jaeger.otlp_grpc}
         collector = None
         if "otel-collector" in config["services"]:

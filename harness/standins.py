@@ -5,9 +5,9 @@ stack still runs under a real Docker Engine there, each image compose names is b
 here from the same source as upstream's, and shaped like it: the same binary (the one
 the native tests run, built static), at upstream's path, run as upstream's user.
 
-- jaegertracing/all-in-one: upstream's own Dockerfile (it ships in Jaeger's module), on a
-  BusyBox root standing in for its Alpine base: `sh` and `wget` for the healthcheck,
-  the CA bundle, `/tmp` writable by all.
+- jaegertracing/all-in-one and jaegertracing/jaeger (v2): upstream's own Dockerfiles (they
+  ship in Jaeger's module), on a BusyBox root standing in for their Alpine base: `sh`
+  and `wget` for the healthcheck, the CA bundle, `/tmp` writable by all.
 - otel/opentelemetry-collector-contrib: the builder manifest's collector, at the contrib
   image's paths, on an empty root (no shell), as upstream's.
 - python (the app's base, through the Dockerfile's PYTHON_IMAGE argument): Debian
@@ -146,6 +146,25 @@ def jaeger_all_in_one() -> str:
     return _once(tag, build)
 
 
+def jaeger_v2() -> str:
+    """jaegertracing/jaeger (v2), built by upstream's Dockerfile from the tests' binary."""
+    binary = binaries.ensure(binaries.JAEGER_V2)
+    source = binaries.module_dir(binaries.JAEGER_V2) / "cmd" / "jaeger"
+    base = busybox_root()
+    tag = f"{PREFIX}/jaeger:{binaries.JAEGER_V2.version}-{_key(binary.read_bytes(), base)}"
+
+    def build(tag: str) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            context = Path(scratch)
+            shutil.copy(binary, context / "jaeger-linux-amd64")
+            shutil.copy(source / "sampling-strategies.json", context)
+            _legacy_build(tag, context, source / "Dockerfile", "--target", "release",
+                          "--build-arg", f"base_image={base}", "--build-arg", f"debug_image={base}",
+                          "--build-arg", "TARGETARCH=amd64")  # fmt: skip
+
+    return _once(tag, build)
+
+
 def collector_contrib() -> str:
     """otel/opentelemetry-collector-contrib's layout, with the builder manifest's collector."""
     binary = binaries.ensure(binaries.COLLECTOR)
@@ -212,6 +231,7 @@ def python_base() -> str:
 # The repository part of each image compose names, and how to stand it in.
 BY_REPOSITORY: dict[str, Callable[[], str]] = {
     "jaegertracing/all-in-one": jaeger_all_in_one,
+    "jaegertracing/jaeger": jaeger_v2,
     "otel/opentelemetry-collector-contrib": collector_contrib,
     "python": python_base,
 }

@@ -62,8 +62,10 @@ def wait_for_spans(jaeger: Jaeger, since: float, expected: int, timeout: float) 
     return spans_in_jaeger(jaeger, since)
 
 
-def collector_config(folder: Path) -> compose.Config:
-    return compose.resolve("compose.yaml", "compose.collector.yaml", variables=collector_token(folder))
+def collector_config(folder: Path, *jaeger: str) -> compose.Config:
+    """The collector variant, on Jaeger 1.55 or with the `jaeger` overlay (v2)."""
+    files = ("compose.yaml", *jaeger, "compose.collector.yaml")
+    return compose.resolve(*files, variables=collector_token(folder))
 
 
 # --- backend down, backend late
@@ -112,11 +114,16 @@ RATE = 50  # traces a second: 450 spans a second
 SLOW_RATE = 25  # 225 spans a second: 7 s of them fit even the SDK's default queue (2048)
 
 
-def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "jaeger",
+    [(), pytest.param(("compose.jaeger-v2.yaml",), marks=pytest.mark.jaeger_v2)],
+    ids=["Jaeger 1.55", "Jaeger v2"],
+)
+def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(jaeger: tuple[str, ...], tmp_path: Path) -> None:
     # The collector queues and retries while Jaeger is away; Jaeger's Badger storage
     # keeps what it had before the restart. The app never notices.
     with (
-        running_stack(collector_config(tmp_path), tmp_path) as stack,
+        running_stack(collector_config(tmp_path, *jaeger), tmp_path) as stack,
         load_run(stack.app_env, "--rate", str(RATE), "--duration", "40") as run,
     ):
         wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, 20, "first spans in Jaeger")

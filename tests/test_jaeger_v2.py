@@ -1,0 +1,140 @@
+"""Jaeger v2 in place of all-in-one 1.55 (compose.jaeger-v2.yaml): every export path of
+the workflow, the trace after a restart, and a broken configuration refused at start,
+against the real Jaeger v2 (2.13.0, built from its Go module) run as compose configures it."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import REPO, binaries, compose
+from harness.app import run_app
+from harness.smoke import run_smoke_test
+from harness.stack import collector_token, jaeger_environment, make_certs, running_stack
+from jaeger_api import JaegerAPI
+
+pytestmark = pytest.mark.jaeger_v2
+
+V2 = ("compose.yaml", "compose.jaeger-v2.yaml")
+# The paths of the GitHub workflow's matrix, on Jaeger v2.
+PATHS = {
+    "direct plaintext": V2,
+    "direct TLS": (*V2, "compose.jaeger-tls.yaml"),
+    "collector plaintext + token": (*V2, "compose.collector.yaml"),
+    "collector mTLS + token": (
+        *V2, "compose.collector.yaml", "compose.collector-tls.yaml", "compose.collector-mtls.yaml"
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def variables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What a user's .env holds after make-certs.sh and make-token.sh."""
+    certs = make_certs(tmp_path_factory.mktemp("certs"))
+    return {"CERTS_DIR": str(certs), **collector_token(tmp_path_factory.mktemp("token"))}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_path_delivers_the_trace_to_jaeger_v2(path: str, variables: dict[str, str], tmp_path: Path) -> None:
+    with running_stack(compose.resolve(*PATHS[path], variables=variables), tmp_path) as stack:
+        result = run_app(stack.app_env)
+        assert result.returncode == 0, result.stderr
+        smoke = run_smoke_test(stack.jaeger, "--timeout", "20")
+        assert smoke.returncode == 0, smoke.stderr
+        assert "has the expected 9 spans" in smoke.stdout
+
+
+def test_jaeger_v2_keeps_the_trace_across_a_restart(tmp_path: Path) -> None:
+    with running_stack(compose.resolve(*V2), tmp_path) as stack:
+        assert run_app(stack.app_env).returncode == 0
+        assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0
+        stack.jaeger.server.stop()
+        stack.jaeger.server.start()  # same Badger folders, in the test's stand-in for the volume
+        again = run_smoke_test(stack.jaeger, "--timeout", "20")
+        assert again.returncode == 0, again.stderr
+
+
+def test_jaeger_v2_does_not_list_itself_among_the_services(tmp_path: Path) -> None:
+    with running_stack(compose.resolve(*V2), tmp_path) as stack:
+        assert run_app(stack.app_env).returncode == 0
+        for _ in range(3):  # queries Jaeger 1.55 would have traced into its own service list
+            assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0
+        assert JaegerAPI(stack.jaeger.query_url).services() == ["inprocess-grpc"]
+
+
+def _broken(change: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Jaeger v2 started with the project's config file broken by `change` (code that reads
+    the file and changes one setting), with compose's environment."""
+    config = yaml.safe_load((REPO / "jaeger-v2-config.yaml").read_text())
+    if change == "unknown key":
+        config["extensions"]["jaeger_query"]["no_such_key"] = True
+    else:
+        config["exporters"]["jaeger_storage_exporter"]["trace_storage"] = "no_such_store"
+    broken = tmp_path / "config.yaml"
+    broken.write_text(yaml.safe_dump(config))
+    env = jaeger_environment(compose.resolve(*V2), tmp_path)
+    # Its ports, but no server needs them: it must stop before listening.
+    env |= {"COLLECTOR_OTLP_GRPC_HOST_PORT": "127.0.0.1:0", "QUERY_HTTP_SERVER_HOST_PORT": "127.0.0.1:0",
+            "COLLECTOR_OTLP_HTTP_HOST_PORT": "127.0.0.1:0", "QUERY_GRPC_SERVER_HOST_PORT": "127.0.0.1:0",
+            "ADMIN_HTTP_HOST_PORT": "127.0.0.1:0", "JAEGER_METRICS_PORT": "0"}  # fmt: skip
+    return subprocess.run(
+        [str(binaries.ensure(binaries.JAEGER_V2)), f"--config={broken}"],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unknown_key_in_the_config_stops_jaeger_v2_at_start_saying_which(tmp_path: Path) -> None:
+    started = _broken("unknown key", tmp_path)
+    assert started.returncode == 1
+    assert 'error reading configuration for "jaeger_query"' in started.stderr
+    assert "has invalid keys: no_such_key" in started.stderr
+
+
+def test_a_storage_that_is_not_defined_stops_jaeger_v2_at_start_saying_which(tmp_path: Path) -> None:
+    started = _broken("undefined storage", tmp_path)
+    assert started.returncode == 1
+    assert "cannot find definition of storage 'no_such_store'" in started.stderr
+
+
+def _endpoints(node: object) -> list[str]:
+    """Every `endpoint:` and `host:port` of the config, with ${env:NAME:-default} as its default."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "endpoint" and isinstance(value, str):
+                found.append(value.split(":-", 1)[1].rstrip("}") if value.startswith("${env:") else value)
+            else:
+                found.extend(_endpoints(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_endpoints(item))
+    return found
+
+
+def test_jaeger_v2_listens_on_the_network_only_for_otlp_grpc_and_the_ui() -> None:
+    config = yaml.safe_load((REPO / "jaeger-v2-config.yaml").read_text())
+    assert sorted(_endpoints(config)) == [
+        "0.0.0.0:16686", "0.0.0.0:4317", "127.0.0.1:13133", "127.0.0.1:16685", "127.0.0.1:4318",
+    ]  # fmt: skip
+    prometheus = config["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]
+    assert prometheus["host"] == "127.0.0.1"
+    # Compose sets none of these addresses: the file's defaults are what runs.
+    env = compose.resolve(*V2)["services"]["jaeger"]["environment"]
+    assert set(env) == {"GOMEMLIMIT", "BADGER_DIRECTORY_KEY", "BADGER_DIRECTORY_VALUE", "BADGER_SPAN_STORE_TTL"}
+
+
+def test_the_v2_overlay_runs_the_image_of_the_version_the_tests_build_with_its_config() -> None:
+    jaeger = compose.resolve(*V2)["services"]["jaeger"]
+    # The module's v1.76.0 is Jaeger v2.13.0 (its CHANGELOG: "v1.76.0 / v2.13.0").
+    assert (binaries.JAEGER_V2.version, jaeger["image"]) == ("v1.76.0", "jaegertracing/jaeger:2.13.0")
+    assert jaeger["command"] == ["--config=/etc/jaeger/config.yaml"]
+    [config] = [v for v in jaeger["volumes"] if v["target"] == "/etc/jaeger/config.yaml"]
+    assert (config["source"], config["read_only"]) == (str(REPO / "jaeger-v2-config.yaml"), True)
+    assert "http://localhost:13133/status" in jaeger["healthcheck"]["test"]
+    # Badger on the named volume, beside 1.55's folders.
+    assert jaeger["environment"]["BADGER_DIRECTORY_KEY"] == "/tmp/badger-v2/keys"
+    assert [v["source"] for v in jaeger["volumes"] if v["target"] == "/tmp"] == ["jaeger-data"]
