@@ -3,6 +3,7 @@ prints (the exported trace's id and link, one-line errors)."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -33,6 +34,20 @@ def app_command(*args: str, setup: str | None = None, launcher: tuple[str, ...] 
     return [*launcher, sys.executable, "-c", setup + MAIN_AFTER, *args]
 
 
+def launcher(config: dict) -> tuple[str, ...]:
+    """What the app service's compose `entrypoint` puts before `python -m inprocess_grpc`
+    (the image's own entry point), as programs of this host's environment: for
+    compose.distro.yaml, `opentelemetry-instrument`. Empty when compose keeps the image's."""
+    entrypoint = config["services"]["app"].get("entrypoint") or []
+    if not entrypoint:
+        return ()
+    *before, python, option, module = entrypoint
+    assert (python, option, module) == ("python", "-m", "inprocess_grpc"), entrypoint
+    found = [shutil.which(program, path=os.path.dirname(sys.executable)) for program in before]
+    assert all(found), f"{before}: not installed beside {sys.executable}"
+    return tuple(str(program) for program in found)
+
+
 def load_command(*args: str, launcher: tuple[str, ...] = ()) -> list[str]:
     """`python -m inprocess_grpc.load ARGS`: many traces, one JSON summary."""
     return [*launcher, sys.executable, "-m", "inprocess_grpc.load", *args]
@@ -45,9 +60,11 @@ def run_app(
     return _run(app_command(*args, setup=setup, launcher=launcher), env, timeout)
 
 
-def run_load(env: Mapping[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_load(
+    env: Mapping[str, str], *args: str, timeout: float = 60, launcher: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m inprocess_grpc.load ARGS` with exactly BASE_ENV + `env`."""
-    return _run(load_command(*args), env, timeout)
+    return _run(load_command(*args, launcher=launcher), env, timeout)
 
 
 def _run(command: list[str], env: Mapping[str, str], timeout: float) -> subprocess.CompletedProcess[str]:

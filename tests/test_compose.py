@@ -22,6 +22,8 @@ VARIANTS = {
 }
 # Each with Jaeger v2 in place of 1.55: the v2 overlay right after compose.yaml.
 VARIANTS |= {f"{name}, Jaeger v2": (files[0], "compose.jaeger-v2.yaml", *files[1:]) for name, files in VARIANTS.items()}
+# The zero-code app (compose.distro.yaml), straight and through the collector.
+VARIANTS |= {f"{name}, zero-code": (*VARIANTS[name], "compose.distro.yaml") for name in ("direct", "collector")}
 PINNED_IMAGE = re.compile(r"^(?P<name>[a-z0-9./_-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
 
 

@@ -6,11 +6,8 @@ fail: a broken span tree, a broken compose environment, a weakened shape check.
 """
 
 import copy
-import os
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -38,18 +35,6 @@ def test_the_link_to_the_trace_follows_jaeger_url(jaeger: Jaeger, app_env: dict)
     result = run_app({**app_env, "JAEGER_URL": "https://jaeger.example.com/"})
     trace_id = exported_trace_id(result.stderr)
     assert trace_link("https://jaeger.example.com/", trace_id) in result.stderr
-
-
-def test_under_opentelemetry_instrument_the_trace_is_the_same_and_exported_once(jaeger: Jaeger, app_env: dict) -> None:
-    instrument = shutil.which("opentelemetry-instrument", path=os.path.dirname(sys.executable))
-    assert instrument, "opentelemetry-distro is in requirements-dev.txt"
-    result = run_app(app_env, launcher=(instrument,))
-    assert result.returncode == 0, result.stderr
-    trace_id = exported_trace_id(result.stderr)
-    # The smoke test's shape is exact: a second provider or a duplicate export would
-    # show as extra spans or a second root.
-    smoke = run_smoke_test(jaeger, "--trace-id", trace_id, "--timeout", "20")
-    assert smoke.returncode == 0, smoke.stderr
 
 
 # A user id of 100 blocks in GetScores until the process is signalled; "blocked" on
