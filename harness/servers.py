@@ -124,6 +124,13 @@ class Jaeger:
     server: Server  # to stop it and start it again, on the same ports
 
 
+def _jaeger_on(ports: Mapping[str, int], log: Path, server: Server) -> Jaeger:
+    """The Jaeger `server` runs, its receivers and query service on these loopback ports."""
+    loopback = "127.0.0.1"
+    otlp, otlp_http, query = (f"{loopback}:{ports[name]}" for name in ("otlp", "otlp_http", "query"))
+    return Jaeger(otlp, otlp_http, f"http://{query}", log, server)
+
+
 def running_jaeger(
     binary: Path, environment: Mapping[str, str], log: Path, otlp_port: int | None = None
 ) -> AbstractContextManager[Jaeger]:
@@ -150,14 +157,7 @@ def running_jaeger(
         }
         command = [str(binary), *(f"--{flag}={value}" for flag, value in flags.items())]
         server = Server(command, environment, f"http://127.0.0.1:{ports['admin']}/", log)
-        jaeger = Jaeger(
-            f"127.0.0.1:{ports['otlp']}",
-            f"127.0.0.1:{ports['otlp_http']}",
-            f"http://127.0.0.1:{ports['query']}",
-            log,
-            server,
-        )
-        return server, jaeger
+        return server, _jaeger_on(ports, log, server)
 
     return running(start, "Jaeger")
 
@@ -180,14 +180,7 @@ def running_jaeger_v2(
             "JAEGER_METRICS_PORT": str(ports["metrics"]),
         }
         server = Server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/status", log)
-        jaeger = Jaeger(
-            f"127.0.0.1:{ports['otlp']}",
-            f"127.0.0.1:{ports['otlp_http']}",
-            f"http://127.0.0.1:{ports['query']}",
-            log,
-            server,
-        )
-        return server, jaeger
+        return server, _jaeger_on(ports, log, server)
 
     return running(start, "Jaeger v2")
 

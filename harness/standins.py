@@ -127,42 +127,35 @@ def busybox_root() -> str:
     return _once(tag, build)
 
 
-def jaeger_all_in_one() -> str:
-    """jaegertracing/all-in-one, built by upstream's Dockerfile from the tests' binary."""
-    binary = binaries.ensure(binaries.JAEGER)
-    source = binaries.module_dir(binaries.JAEGER) / "cmd" / "all-in-one"
+def _jaeger(binary: binaries.GoModuleBinary, command: str, image: str, executable: str, strategies: str) -> str:
+    """A Jaeger image built by upstream's own Dockerfile (the module's cmd/`command`),
+    from the tests' binary, on the BusyBox root."""
+    built = binaries.ensure(binary)
+    source = binaries.module_dir(binary) / "cmd" / command
     base = busybox_root()
-    tag = f"{PREFIX}/jaeger-all-in-one:{binaries.JAEGER.version}-{_key(binary.read_bytes(), base)}"
+    tag = f"{PREFIX}/{image}:{binary.version}-{_key(built.read_bytes(), base)}"
 
     def build(tag: str) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             context = Path(scratch)
-            shutil.copy(binary, context / "all-in-one-linux-amd64")
-            shutil.copy(source / "sampling_strategies.json", context)
+            shutil.copy(built, context / executable)
+            shutil.copy(source / strategies, context)
             _legacy_build(tag, context, source / "Dockerfile", "--target", "release",
                           "--build-arg", f"base_image={base}", "--build-arg", f"debug_image={base}",
                           "--build-arg", "TARGETARCH=amd64")  # fmt: skip
 
     return _once(tag, build)
+
+
+def jaeger_all_in_one() -> str:
+    """jaegertracing/all-in-one 1.55."""
+    executable, strategies = "all-in-one-linux-amd64", "sampling_strategies.json"
+    return _jaeger(binaries.JAEGER, "all-in-one", "jaeger-all-in-one", executable, strategies)
 
 
 def jaeger_v2() -> str:
-    """jaegertracing/jaeger (v2), built by upstream's Dockerfile from the tests' binary."""
-    binary = binaries.ensure(binaries.JAEGER_V2)
-    source = binaries.module_dir(binaries.JAEGER_V2) / "cmd" / "jaeger"
-    base = busybox_root()
-    tag = f"{PREFIX}/jaeger:{binaries.JAEGER_V2.version}-{_key(binary.read_bytes(), base)}"
-
-    def build(tag: str) -> None:
-        with tempfile.TemporaryDirectory() as scratch:
-            context = Path(scratch)
-            shutil.copy(binary, context / "jaeger-linux-amd64")
-            shutil.copy(source / "sampling-strategies.json", context)
-            _legacy_build(tag, context, source / "Dockerfile", "--target", "release",
-                          "--build-arg", f"base_image={base}", "--build-arg", f"debug_image={base}",
-                          "--build-arg", "TARGETARCH=amd64")  # fmt: skip
-
-    return _once(tag, build)
+    """jaegertracing/jaeger, v2."""
+    return _jaeger(binaries.JAEGER_V2, "jaeger", "jaeger", "jaeger-linux-amd64", "sampling-strategies.json")
 
 
 def collector_contrib() -> str:
