@@ -23,10 +23,17 @@ class Answers(SpanExporter):
     def __init__(self, *results: SpanExportResult) -> None:
         self.results = list(results)
         self.calls = 0
+        self.given: list[Sequence[ReadableSpan]] = []
+        self.flushes: list[int] = []
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.calls += 1
+        self.given.append(spans)
         return self.results.pop(0)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        self.flushes.append(timeout_millis)
+        return False
 
 
 class Hangs(SpanExporter):
@@ -48,11 +55,28 @@ SPANS = [ReadableSpan(name=f"span {n}") for n in range(5)]
 
 
 def test_delivered_and_failed_spans_are_counted_per_span() -> None:
-    exporter = CountingExporter(Answers(SpanExportResult.SUCCESS, SpanExportResult.FAILURE, SpanExportResult.SUCCESS))
-    exporter.export(SPANS[:3])
-    exporter.export(SPANS[:2])
-    exporter.export(SPANS[:1])
-    assert (exporter.exported, exporter.failed) == (4, 2)
+    ok, failed = SpanExportResult.SUCCESS, SpanExportResult.FAILURE
+    inner = Answers(ok, failed, ok, failed)
+    exporter = CountingExporter(inner)
+    for batch in (SPANS[:3], SPANS[:2], SPANS[:1], SPANS[:4]):
+        exporter.export(batch)
+    assert (exporter.exported, exporter.failed) == (3 + 1, 2 + 4)
+    assert inner.given == [SPANS[:3], SPANS[:2], SPANS[:1], SPANS[:4]]
+
+
+def test_an_export_with_no_time_left_before_the_deadline_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("time.monotonic", lambda: 100.0)
+    exporter = CountingExporter(Answers(SpanExportResult.SUCCESS))
+    exporter.stop_at(100.0)
+    assert exporter.export(SPANS) is SpanExportResult.FAILURE
+
+
+def test_a_flush_is_passed_on_to_the_exporter_with_its_timeout() -> None:
+    inner = Answers()
+    exporter = CountingExporter(inner)
+    assert exporter.force_flush(1500) is False
+    exporter.force_flush()
+    assert inner.flushes == [1500, 30000]  # the SDK's default for SpanExporter.force_flush
 
 
 def test_after_its_deadline_an_export_fails_at_once_without_reaching_the_exporter() -> None:
@@ -103,6 +127,22 @@ def test_the_sdks_errors_and_warnings_are_kept_apart_first_line_only(sdk_logger:
     assert (log.errors, log.warnings) == (["Failed to export traces"], ["Transient error, retrying in 1s."])
 
 
+def test_only_the_sdks_records_are_kept(sdk_logger: logging.Logger) -> None:
+    log = SdkLog(shown=False)
+    logging.getLogger("urllib3.connectionpool").error("not the SDK's")
+    logging.getLogger("opentelemetry.sdk.trace").error("the SDK's")
+    assert log.errors == ["the SDK's"]
+
+
+def test_the_sdks_records_never_reach_the_programs_own_log_handlers(
+    sdk_logger: logging.Logger, caplog: pytest.LogCaptureFixture
+) -> None:
+    # caplog's handler is on the root logger, where a program's own logging set-up is.
+    SdkLog(shown=False)
+    logging.getLogger("opentelemetry.exporter.otlp.proto.grpc.exporter").error("Failed to export traces")
+    assert caplog.records == []
+
+
 def test_the_sdks_records_reach_stderr_only_when_asked(
     sdk_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,6 +162,24 @@ def test_finish_counts_every_ended_span_and_what_the_exporter_did(sdk_logger: lo
     for _ in range(3):
         provider.get_tracer("test").start_span("span").end()
     assert tracing.finish() == Delivery(ended=3, exported=3, failed=0)
+
+
+def test_finish_gives_the_sdks_errors_and_warnings_logged_while_exporting(sdk_logger: logging.Logger) -> None:
+    provider = TracerProvider(shutdown_on_exit=False)
+    exporter = CountingExporter(Answers(SpanExportResult.FAILURE))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    tracing = Tracing(provider, SdkLog(shown=False), exporter)
+    provider.get_tracer("test").start_span("span").end()
+    sdk_log = logging.getLogger("opentelemetry.sdk.trace.export")
+    sdk_log.warning("Transient error StatusCode.UNAVAILABLE encountered, retrying in 1.00s.")
+    sdk_log.error("Failed to export traces, error code: StatusCode.UNAVAILABLE")
+    assert tracing.finish() == Delivery(
+        ended=1,
+        exported=0,
+        failed=1,
+        errors=["Failed to export traces, error code: StatusCode.UNAVAILABLE"],
+        retries=["Transient error StatusCode.UNAVAILABLE encountered, retrying in 1.00s."],
+    )
 
 
 def test_finish_cuts_short_an_export_that_outlasts_the_timeout(sdk_logger: logging.Logger) -> None:

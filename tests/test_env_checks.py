@@ -1,10 +1,15 @@
 """The OTEL_* checks made before anything runs: what passes, what stops the run, and the
 values they share with the SDK, pinned against the SDK itself."""
 
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from opentelemetry.sdk.trace import sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from inprocess_grpc import env_checks
 from inprocess_grpc.env_checks import ConfigError, check
 
 pytestmark = pytest.mark.fast
@@ -147,3 +152,59 @@ def test_resource_attributes_are_key_value_pairs() -> None:
     assert refusal(OTEL_RESOURCE_ATTRIBUTES="team=core,prod").startswith(
         "OTEL_RESOURCE_ATTRIBUTES='team=core,prod' entry 2 is not key=value;"
     )
+
+
+def test_a_resource_attribute_without_a_key_is_refused_even_with_another_equals_sign() -> None:
+    check({"OTEL_RESOURCE_ATTRIBUTES": "query=a=b"})  # the value keeps what follows the first "="
+    assert refusal(OTEL_RESOURCE_ATTRIBUTES="=prod=x").startswith(
+        "OTEL_RESOURCE_ATTRIBUTES='=prod=x' entry 1 is not key=value;"
+    )
+
+
+def test_a_header_value_with_a_plain_space_passes_as_the_exporter_takes_it() -> None:
+    # The OTLP exporter parses its headers liberally: a space need not be percent-encoded.
+    check({"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer s3cret"})
+
+
+@pytest.fixture
+def sdk_header_parser_log() -> Iterator[list[logging.LogRecord]]:
+    """What the SDK's header parser logs, seen by a handler on its own logger."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("opentelemetry.util.re")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_a_refused_header_is_never_logged_with_its_token(sdk_header_parser_log: list[logging.LogRecord]) -> None:
+    refusal(OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer;s3cret")
+    assert sdk_header_parser_log == []
+    # The SDK's parser logs again once the check is over.
+    logging.getLogger("opentelemetry.util.re").warning("after")
+    assert [record.getMessage() for record in sdk_header_parser_log] == ["after"]
+
+
+def test_a_certificate_path_must_be_a_readable_pem_file(tmp_path: Path) -> None:
+    pem = tmp_path / "ca.crt"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a certificate\n")
+    check({"OTEL_EXPORTER_OTLP_CERTIFICATE": str(pem)})
+    assert refusal(OTEL_EXPORTER_OTLP_CERTIFICATE=str(tmp_path / "nope.pem")) == (
+        f"OTEL_EXPORTER_OTLP_CERTIFICATE='{tmp_path}/nope.pem' is not an existing file; expected the path of a PEM "
+        "file, such as the ones scripts/make-certs.sh writes"
+    )
+    assert refusal(OTEL_EXPORTER_OTLP_CLIENT_KEY=str(text)).startswith(
+        f"OTEL_EXPORTER_OTLP_CLIENT_KEY='{text}' holds no PEM data; expected "
+    )
+    assert refusal(OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE=str(tmp_path)).startswith(
+        f"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE='{tmp_path}' cannot be read (Is a directory); expected "
+    )
+
+
+def test_a_choice_is_matched_without_case_or_surrounding_spaces() -> None:
+    # The rules are made at import; this makes one now, where a mutation tool sees it.
+    known = env_checks._one_of("gzip", "none")
+    assert (known(" GZIP "), known("none"), known("zstd")) == (None, None, "is not a known value")

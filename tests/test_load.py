@@ -36,6 +36,12 @@ def test_repeat_alone_runs_that_many_iterations_without_waiting(clock: Clock) ->
     assert clock.slept == []
 
 
+def test_without_a_rate_nothing_waits_whatever_the_clock_reads(clock: Clock) -> None:
+    clock.now = 0.0  # a monotonic clock's zero is anywhere, boot time included
+    assert list(load.pace(repeat=3, rate=None, duration=None)) == [0, 1, 2]
+    assert clock.slept == []
+
+
 def test_a_rate_spaces_the_iterations_evenly_from_the_start(clock: Clock) -> None:
     assert list(load.pace(repeat=4, rate=2.0, duration=None)) == [0, 1, 2, 3]
     assert clock.slept == [0.5, 0.5, 0.5]
@@ -66,6 +72,11 @@ def test_the_summary_counts_traces_and_what_became_of_the_spans() -> None:
     assert summary["seconds"] == 1.235
     assert summary["spans"] == {"ended": 27, "exported": 20, "failed": 5, "dropped": 2}
     assert summary["cpu_seconds"] >= 0
+
+
+def test_the_summary_gives_the_cpu_seconds_used_to_the_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load.time, "process_time", lambda: 1.23456)
+    assert load.summary(traces=1, seconds=1.0, delivery=Delivery(9, 9, 0))["cpu_seconds"] == 1.235
 
 
 @pytest.mark.parametrize(

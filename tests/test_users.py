@@ -97,3 +97,22 @@ def test_each_lookup_checks_the_id_it_is_given(spans) -> None:
         get_info(-5)
     [span] = spans()
     assert (span.name, span.status.status_code) == ("GetInfo", StatusCode.ERROR)
+
+
+@pytest.mark.parametrize(
+    ("bad_id", "kind", "message"),
+    [
+        (0, ValueError, "user id must be from 1 to 9223372036854775807, not 0"),
+        (2**63, ValueError, "user id must be from 1 to 9223372036854775807, not 9223372036854775808"),
+        ("100", TypeError, "user id must be an int, not str"),
+        (True, TypeError, "user id must be an int, not bool"),
+    ],
+)
+def test_an_invalid_id_says_what_is_wrong_in_the_error_and_in_the_span(
+    spans, bad_id: object, kind: type[Exception], message: str
+) -> None:
+    with pytest.raises(kind) as raised:
+        get_user(bad_id)  # type: ignore[arg-type]
+    assert str(raised.value) == message
+    [span] = spans()
+    assert span.events[0].attributes["exception.message"] == message

@@ -163,6 +163,17 @@ def test_under_the_distro_only_a_logged_error_tells_a_failure() -> None:
     )
 
 
+def test_under_the_distro_the_hint_is_read_from_the_retries_too() -> None:
+    retry = "Transient error StatusCode.UNAVAILABLE encountered while exporting traces to localhost:4317: " + (
+        UNAVAILABLE.format("ipv4:127.0.0.1:4317: Tls handshake failed (TSI_PROTOCOL_FAILURE): WRONG_VERSION_NUMBER")
+    )
+    final = FAILED_TO.format("localhost:4317", "UNAVAILABLE", "ipv6:%5B::1%5D:4317: Connection refused")
+    assert verdict.of_load(Delivery(9, errors=[final], retries=[retry]), traces=1).line == (
+        "export failed, spans not delivered: TLS client, plaintext server: use an http:// endpoint "
+        f"(no scheme means TLS) ({final})"
+    )
+
+
 def test_a_bad_configuration_is_an_error_line_of_its_own_kind() -> None:
     assert verdict.of_config(ValueError("OTEL_X is wrong")) == verdict.Verdict(
         Kind.BAD_CONFIG, "error: OTEL_X is wrong"
