@@ -93,10 +93,11 @@ def test_servers_restart_on_failure_and_go_keeps_under_their_memory_limit(varian
         assert service["environment"]["GOMEMLIMIT"] == f"{int(service['mem_limit']) * 8 // 10 // 2**20}MiB", name
 
 
-def test_jaeger_listens_on_the_network_only_for_otlp_grpc_and_the_ui(variant: dict) -> None:
-    if variant["services"]["jaeger"]["image"].startswith("jaegertracing/jaeger:"):
-        pytest.skip("Jaeger v2 takes its addresses from its config file: tests/test_jaeger_v2.py")
-    env = variant["services"]["jaeger"]["environment"]
+# Jaeger 1.55's variables; v2 takes its addresses from its config file (tests/test_jaeger_v2.py).
+@pytest.mark.parametrize("name", [name for name in VARIANTS if "Jaeger v2" not in name])
+def test_jaeger_listens_on_the_network_only_for_otlp_grpc_and_the_ui(name: str, tmp_path) -> None:
+    config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
+    env = config["services"]["jaeger"]["environment"]
     on_loopback = {name: value for name, value in env.items() if name.endswith("HOST_PORT")}
     assert set(on_loopback) == {
         "COLLECTOR_OTLP_HTTP_HOST_PORT", "COLLECTOR_GRPC_SERVER_HOST_PORT", "COLLECTOR_HTTP_SERVER_HOST_PORT",
