@@ -15,7 +15,7 @@ import struct
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness import java_engines
@@ -139,7 +139,6 @@ class Kafka:
     bootstrap: str  # host:port the clients use
     log: Path
     server: KafkaServer  # to stop it and start it again, on the same ports and data
-    options: list[str] = field(default_factory=list)  # the JVM options, for the tools
 
     def run_tool(self, main_class: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """A Kafka command-line tool (`org.apache.kafka.tools.TopicCommand`, say), as its script runs it."""
@@ -193,7 +192,7 @@ def running_kafka(
     else:
         raise RuntimeError("Kafka found no free ports in 3 attempts")
     try:
-        yield Kafka(server.bootstrap, server.log, server, options)
+        yield Kafka(server.bootstrap, server.log, server)
     finally:
         server.stop()
         shutil.rmtree(data, ignore_errors=True)
