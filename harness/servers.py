@@ -65,9 +65,15 @@ class Server:
     health_url: str
     log: Path
     process: subprocess.Popen | None = None
+    # How long start() waits for ready(): JVM servers (harness/kafka.py, harness/cassandra.py) need longer.
+    start_timeout: float = 30
+
+    def ready(self) -> bool:
+        """What start() waits for: `health_url` answers 200 (what compose's healthcheck asks)."""
+        return _answers(self.health_url)
 
     def start(self) -> None:
-        """Start, and wait until `health_url` answers 200 (what compose's healthcheck asks)."""
+        """Start, and wait until ready() is true."""
         with open(self.log, "ab") as out:
             process = subprocess.Popen(
                 list(self.command),
@@ -76,10 +82,15 @@ class Server:
                 stderr=subprocess.STDOUT,
             )
         name = Path(self.command[0]).name
-        wait_until(lambda: process.poll() is not None or _answers(self.health_url), 30, f"{name} healthy")
+        try:
+            wait_until(lambda: process.poll() is not None or self.ready(), self.start_timeout, f"{name} healthy")
+        except TimeoutError:
+            process.kill()  # never left running after a failed start
+            process.wait()
+            raise
         if process.poll() is None:
             self.process = process
-        elif b"address already in use" in self.log.read_bytes():
+        elif b"address already in use" in self.log.read_bytes().lower():  # Java says "Address"
             raise PortTaken(name)
         else:
             raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log}")
@@ -163,10 +174,11 @@ def running_jaeger(
 
 
 def running_jaeger_v2(
-    binary: Path, arguments: Sequence[str], environment: Mapping[str, str], log: Path
+    binary: Path, arguments: Sequence[str], environment: Mapping[str, str], log: Path, launcher: Sequence[str] = ()
 ) -> AbstractContextManager[Jaeger]:
     """Jaeger v2 with compose's arguments (its config file) and environment; the listening
-    addresses, which jaeger-v2-config.yaml takes from the environment, on free loopback ports."""
+    addresses, which jaeger-v2-config.yaml takes from the environment, on free loopback ports.
+    `launcher` goes before the command (`nice -n 10`, say)."""
 
     def start() -> tuple[Server, Jaeger]:
         ports = {name: free_port() for name in ("otlp", "otlp_http", "query", "query_grpc", "health", "metrics")}
@@ -179,7 +191,7 @@ def running_jaeger_v2(
             "ADMIN_HTTP_HOST_PORT": f"127.0.0.1:{ports['health']}",
             "JAEGER_METRICS_PORT": str(ports["metrics"]),
         }
-        server = Server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/status", log)
+        server = Server([*launcher, str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/status", log)
         return server, _jaeger_on(ports, log, server)
 
     return running(start, "Jaeger v2")
@@ -194,10 +206,11 @@ class Collector:
 
 
 def running_collector(
-    binary: Path, arguments: Sequence[str], environment: Mapping[str, str], log: Path
+    binary: Path, arguments: Sequence[str], environment: Mapping[str, str], log: Path, launcher: Sequence[str] = ()
 ) -> AbstractContextManager[Collector]:
     """The collector with compose's arguments and environment; its listening addresses,
-    which otel-collector-config.yaml takes from the environment, set to free loopback ports."""
+    which otel-collector-config.yaml takes from the environment, set to free loopback ports.
+    `launcher` goes before the command."""
 
     def start() -> tuple[Server, Collector]:
         ports = {name: free_port() for name in ("grpc", "http", "health", "metrics")}
@@ -209,7 +222,7 @@ def running_collector(
             "COLLECTOR_METRICS_HOST": "127.0.0.1",
             "COLLECTOR_METRICS_PORT": str(ports["metrics"]),
         }
-        server = Server([str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/", log)
+        server = Server([*launcher, str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/", log)
         return server, Collector(f"127.0.0.1:{ports['grpc']}", f"127.0.0.1:{ports['http']}", log, server)
 
     return running(start, "collector")

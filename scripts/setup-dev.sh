@@ -3,8 +3,10 @@
 #
 # Installs the pinned Python packages into .venv and builds the real servers (Jaeger
 # all-in-one, the OpenTelemetry Collector and Docker Compose, from their Go modules,
-# cached in ~/.cache/otel-python-jaeger-reference). Called by test.sh and benchmark.sh.
-# Needs: Python >= 3.11, Go, and access to PyPI and the Go module proxy.
+# cached in ~/.cache/otel-python-jaeger-reference), and fetches Kafka and Cassandra from
+# Maven Central into the same cache. Called by test.sh and benchmark.sh.
+# Needs: Python >= 3.11, Go, Java 17, Maven, and access to PyPI, the Go module proxy and
+# Maven Central (Java and Maven are installed with apt when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +17,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e app
 
 .venv/bin/python -m harness.binaries
+# Kafka and Cassandra for the scale tests, from Maven Central into the same cache (Maven
+# and Java 17 installed with apt where missing, as root).
+.venv/bin/python -m harness.java_engines
