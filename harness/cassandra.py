@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from harness import java_engines
-from harness.servers import PortTaken, Server, free_port
+from harness.servers import Server, free_port, running
 
 # Cassandra 5.0's conf/jvm17-server.options: G1, and the JDK internals Cassandra reaches.
 JVM17_OPTIONS = (
@@ -117,8 +117,8 @@ def running_cassandra(
     jamm = java_engines.CASSANDRA.jar("jamm")
     scratch = folder / "cassandra-tmp"  # the JVM's, where JNA unpacks its native library
     scratch.mkdir(exist_ok=True)
-    server = None
-    for _attempt in range(3):
+
+    def start() -> tuple[CassandraServer, Cassandra]:
         storage, native = free_port(), free_port()
         localized = _localized(yaml.safe_load(config.read_text()), folder, storage, native)
         (folder / "cassandra.yaml").write_text(yaml.safe_dump(localized))
@@ -131,16 +131,11 @@ def running_cassandra(
             "-cp", classpath, "org.apache.cassandra.service.CassandraDaemon",
         ]  # fmt: skip
         server = CassandraServer(command, {}, "", folder / "cassandra.log", address=f"127.0.0.1:{native}")
-        try:
-            server.start()
-        except PortTaken:
-            continue
-        break
-    else:
-        raise RuntimeError("Cassandra found no free ports in 3 attempts")
+        return server, Cassandra(server.address, server.log, server)
+
     try:
-        yield Cassandra(server.address, server.log, server)
+        with running(start, "Cassandra") as cassandra:
+            yield cassandra
     finally:
-        server.stop()
         shutil.rmtree(folder / "cassandra-data", ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import java_engines
-from harness.servers import PortTaken, Server, free_port, wait_until
+from harness.servers import Server, free_port, running, wait_until
 
 # What kafka-run-class.sh adds to every Kafka JVM (KAFKA_JVM_PERFORMANCE_OPTS' default).
 JVM_OPTIONS = ("-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
@@ -167,8 +167,8 @@ def running_kafka(
     java, classpath = java_engines.java(), java_engines.KAFKA.classpath()
     options = _jvm_options(environment)
     data = folder / "kafka-data"
-    server = None
-    for _attempt in range(3):
+
+    def start() -> tuple[KafkaServer, Kafka]:
         client, controller = free_port(), free_port()
         settings = read_properties(properties) | {
             "listeners": f"PLAINTEXT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}",
@@ -184,17 +184,12 @@ def running_kafka(
         )  # fmt: skip
         command = [*launcher, java, *options, "-cp", classpath, "kafka.Kafka", str(config)]
         server = KafkaServer(command, {}, "", folder / "kafka.log", bootstrap=f"127.0.0.1:{client}")
-        try:
-            server.start()
-        except PortTaken:
-            continue
-        break
-    else:
-        raise RuntimeError("Kafka found no free ports in 3 attempts")
+        return server, Kafka(server.bootstrap, server.log, server)
+
     try:
-        yield Kafka(server.bootstrap, server.log, server)
+        with running(start, "Kafka") as kafka:
+            yield kafka
     finally:
-        server.stop()
         shutil.rmtree(data, ignore_errors=True)
 
 

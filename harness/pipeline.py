@@ -18,7 +18,8 @@ from pathlib import Path
 from harness import binaries, compose
 from harness.cassandra import Cassandra, running_cassandra
 from harness.kafka import Kafka, running_kafka, wait_for_topic
-from harness.servers import Collector, Jaeger, running_collector, running_jaeger_v2
+from harness.servers import Collector, Jaeger, running_jaeger_v2
+from harness.stack import running_collector_as_configured
 
 FILES = ("compose.yaml", "compose.collector.yaml", "compose.scale.yaml")
 TOPIC = "jaeger-spans"
@@ -125,13 +126,7 @@ def running_pipeline(config: compose.Config, folder: Path) -> Iterator[Pipeline]
         collector = stack.enter_context(role(config, "jaeger-collector", addresses, folder / "jaeger-collector.log"))
         front = {"jaeger-collector:4317": collector.otlp_grpc}
         otel_collector = stack.enter_context(
-            running_collector(
-                binaries.ensure(binaries.COLLECTOR),
-                compose.command(config, "otel-collector", front),
-                compose.environment(config, "otel-collector", front),
-                folder / "otel-collector.log",
-                LAUNCHER,
-            )
+            running_collector_as_configured(config, front, folder / "otel-collector.log", LAUNCHER)
         )
         app_env = compose.environment(config, "app", {"otel-collector:4317": otel_collector.otlp_grpc})
         yield Pipeline(config, folder, cassandra, kafka, query, collector, otel_collector, app_env, [ingester], stack)

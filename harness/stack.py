@@ -3,7 +3,7 @@ configuration has one, and the app's environment to reach them; the certificates
 the token its variants need, made by the project's own scripts."""
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,20 @@ def running_jaeger_as_configured(config: compose.Config, tmp_path: Path) -> Abst
     return running_jaeger(binaries.ensure(binaries.JAEGER), env, log)
 
 
+def running_collector_as_configured(
+    config: compose.Config, addresses: Mapping[str, str], log: Path, launcher: Sequence[str] = ()
+) -> AbstractContextManager[Collector]:
+    """The collector as compose configures it, sending to `addresses` (in-network
+    address: the test's)."""
+    return running_collector(
+        binaries.ensure(binaries.COLLECTOR),
+        compose.command(config, "otel-collector", addresses),
+        compose.environment(config, "otel-collector", addresses),
+        log,
+        launcher,
+    )
+
+
 @contextmanager
 def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
     """Jaeger, and the collector if the configuration has one, as compose configures them."""
@@ -64,13 +78,7 @@ def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
         addresses = {"jaeger:4317": jaeger.otlp_grpc}
         collector = None
         if "otel-collector" in config["services"]:
-            collector = stack.enter_context(
-                running_collector(
-                    binaries.ensure(binaries.COLLECTOR),
-                    compose.command(config, "otel-collector", addresses),
-                    compose.environment(config, "otel-collector", addresses),
-                    tmp_path / "collector.log",
-                )
-            )
+            log = tmp_path / "collector.log"
+            collector = stack.enter_context(running_collector_as_configured(config, addresses, log))
             addresses["otel-collector:4317"] = collector.otlp_grpc
         yield Stack(jaeger, collector, compose.environment(config, "app", addresses))

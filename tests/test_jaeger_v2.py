@@ -10,6 +10,7 @@ import yaml
 
 from harness import REPO, binaries, compose
 from harness.app import run_app
+from harness.listeners import listening
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token, jaeger_environment, make_certs, running_stack
 from jaeger_api import JaegerAPI
@@ -100,28 +101,11 @@ def test_a_storage_that_is_not_defined_stops_jaeger_v2_at_start_saying_which(tmp
     assert "cannot find definition of storage 'no_such_store'" in started.stderr
 
 
-def _endpoints(node: object) -> list[str]:
-    """Every `endpoint:` and `host:port` of the config, with ${env:NAME:-default} as its default."""
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "endpoint" and isinstance(value, str):
-                found.append(value.split(":-", 1)[1].rstrip("}") if value.startswith("${env:") else value)
-            else:
-                found.extend(_endpoints(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_endpoints(item))
-    return found
-
-
 def test_jaeger_v2_listens_on_the_network_only_for_otlp_grpc_and_the_ui() -> None:
     config = yaml.safe_load((REPO / "jaeger-v2-config.yaml").read_text())
-    assert sorted(_endpoints(config)) == [
-        "0.0.0.0:16686", "0.0.0.0:4317", "127.0.0.1:13133", "127.0.0.1:16685", "127.0.0.1:4318",
+    assert sorted(listening(config)) == [
+        "0.0.0.0:16686", "0.0.0.0:4317", "127.0.0.1:13133", "127.0.0.1:16685", "127.0.0.1:4318", "127.0.0.1:metrics",
     ]  # fmt: skip
-    prometheus = config["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]
-    assert prometheus["host"] == "127.0.0.1"
     # Compose sets none of these addresses: the file's defaults are what runs.
     env = compose.resolve(*V2)["services"]["jaeger"]["environment"]
     assert set(env) == {"GOMEMLIMIT", "BADGER_DIRECTORY_KEY", "BADGER_DIRECTORY_VALUE", "BADGER_SPAN_STORE_TTL"}

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from harness import REPO, binaries, compose, java_engines, pipeline
+from harness.listeners import listening
 
 VARIANTS = {
     "scale": pipeline.FILES,
@@ -143,29 +144,12 @@ def test_every_image_is_pinned_by_digest_or_by_exact_tag_with_the_version_the_te
     assert binaries.JAEGER_V2.version == "v1.76.0"  # = 2.13.0
 
 
-def _listening(node: object) -> list[str]:
-    """Every `endpoint:` of a config and its prometheus `host:port`, with ${env:NAME:-default} as its default."""
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "endpoint" and isinstance(value, str):
-                found.append(value.split(":-", 1)[1].rstrip("}") if value.startswith("${env:") else value)
-            elif key == "prometheus":
-                found.append(f"{value['host']}:metrics")
-            else:
-                found.extend(_listening(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_listening(item))
-    return found
-
-
 @pytest.mark.parametrize(
     "role, network",
     [("jaeger-collector", ["0.0.0.0:4317"]), ("jaeger-ingester", []), ("jaeger-query", ["0.0.0.0:16686"])],
 )
 def test_each_jaeger_role_listens_on_the_network_only_where_it_must(role: str, network: list[str]) -> None:
     config = yaml.safe_load((REPO / "scale" / f"{role}.yaml").read_text())
-    addresses = _listening(config)
+    addresses = listening(config)
     assert [address for address in addresses if not address.startswith("127.0.0.1:")] == network
     assert "127.0.0.1:13133" in addresses and "127.0.0.1:metrics" in addresses
