@@ -123,14 +123,15 @@ def running_cassandra(
         localized = _localized(yaml.safe_load(config.read_text()), folder, storage, native)
         (folder / "cassandra.yaml").write_text(yaml.safe_dump(localized))
         command = [
-            *launcher, java, *_heap(environment), *JVM17_OPTIONS, f"-javaagent:{jamm}",
+            java, *_heap(environment), *JVM17_OPTIONS, f"-javaagent:{jamm}",
             f"-Dcassandra.config=file://{folder / 'cassandra.yaml'}",
             f"-Dcassandra-rackdc.properties=file://{rackdc}",
             f"-Dlogback.configurationFile={logback}",
             "-Dcassandra-foreground=yes", f"-Djava.io.tmpdir={scratch}",
             "-cp", classpath, "org.apache.cassandra.service.CassandraDaemon",
         ]  # fmt: skip
-        server = CassandraServer(command, {}, "", folder / "cassandra.log", address=f"127.0.0.1:{native}")
+        log = folder / "cassandra.log"
+        server = CassandraServer(command, {}, "", log, launcher=launcher, address=f"127.0.0.1:{native}")
         return server, Cassandra(server.address, server.log, server)
 
     try:

@@ -67,6 +67,12 @@ def _mounts(config: Config, service: str, volumes: Mapping[str, Path]) -> dict[s
     return mounts
 
 
+def volume_folders(config: Config, service: str, folder: Path) -> dict[str, Path]:
+    """A folder of the test's, in `folder`, for each named volume the service mounts."""
+    mounted = config["services"][service].get("volumes") or []
+    return {volume["source"]: folder / volume["source"] for volume in mounted if volume["type"] == "volume"}
+
+
 def environment(
     config: Config, service: str, addresses: Mapping[str, str], volumes: Mapping[str, Path] | None = None
 ) -> dict[str, str]:

@@ -140,14 +140,16 @@ class Kafka:
     log: Path
     server: KafkaServer  # to stop it and start it again, on the same ports and data
 
-    def run_tool(self, main_class: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """A Kafka command-line tool (`org.apache.kafka.tools.TopicCommand`, say), as its script runs it."""
-        command = [java_engines.java(), "-Xmx128m", "-cp", java_engines.KAFKA.classpath(), main_class, *arguments]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-
     def partitions(self, topic: str) -> dict[int, int]:
         """The topic's partitions and their leaders ({} while it does not exist)."""
         return metadata(self.bootstrap, [topic]).partitions.get(topic, {})
+
+
+def run_tool(main_class: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """A Kafka command-line tool's class (`org.apache.kafka.tools.TopicCommand`, say), run
+    as its script runs it."""
+    command = [java_engines.java(), "-Xmx128m", "-cp", java_engines.KAFKA.classpath(), main_class, *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
 def _jvm_options(environment: Mapping[str, str]) -> list[str]:
@@ -166,24 +168,24 @@ def running_kafka(
     the command."""
     java, classpath = java_engines.java(), java_engines.KAFKA.classpath()
     options = _jvm_options(environment)
+    configured = read_properties(properties)
     data = folder / "kafka-data"
 
     def start() -> tuple[KafkaServer, Kafka]:
         client, controller = free_port(), free_port()
-        settings = read_properties(properties) | {
+        settings = configured | {
             "listeners": f"PLAINTEXT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}",
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{client}",
-            "controller.quorum.voters": f"{read_properties(properties)['node.id']}@127.0.0.1:{controller}",
+            "controller.quorum.voters": f"{configured['node.id']}@127.0.0.1:{controller}",
             "log.dirs": str(data),
         }
         config = write_properties(folder / "kafka.properties", settings)
-        subprocess.run(
-            [java, "-Xmx128m", "-cp", classpath, "kafka.tools.StorageTool", "format", "--ignore-formatted",
-             "--cluster-id", environment["KAFKA_CLUSTER_ID"], "--config", str(config)],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        command = [*launcher, java, *options, "-cp", classpath, "kafka.Kafka", str(config)]
-        server = KafkaServer(command, {}, "", folder / "kafka.log", bootstrap=f"127.0.0.1:{client}")
+        formatted = run_tool("kafka.tools.StorageTool", "format", "--ignore-formatted",
+                             "--cluster-id", environment["KAFKA_CLUSTER_ID"], "--config", str(config))  # fmt: skip
+        assert formatted.returncode == 0, formatted.stderr
+        command = [java, *options, "-cp", classpath, "kafka.Kafka", str(config)]
+        log = folder / "kafka.log"
+        server = KafkaServer(command, {}, "", log, launcher=launcher, bootstrap=f"127.0.0.1:{client}")
         return server, Kafka(server.bootstrap, server.log, server)
 
     try:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from harness import binaries, compose
 from harness.cassandra import Cassandra, running_cassandra
-from harness.kafka import Kafka, running_kafka, wait_for_topic
+from harness.kafka import Kafka, run_tool, running_kafka, wait_for_topic
 from harness.servers import Collector, Jaeger, running_jaeger_v2
-from harness.stack import running_collector_as_configured
+from harness.stack import running_collector_as_configured, service_environment
 
 FILES = ("compose.yaml", "compose.collector.yaml", "compose.scale.yaml")
 TOPIC = "jaeger-spans"
@@ -79,17 +79,6 @@ class Pipeline:
         return ingester
 
 
-def _volumes(config: compose.Config, service: str, folder: Path) -> dict[str, Path]:
-    """A folder of the test's for each named volume the service mounts (for the paths
-    of its environment; the engines' own code moves their data folders)."""
-    mounted = config["services"][service].get("volumes") or []
-    return {volume["source"]: folder / volume["source"] for volume in mounted if volume["type"] == "volume"}
-
-
-def _environment(config: compose.Config, service: str, folder: Path) -> dict[str, str]:
-    return compose.environment(config, service, {}, volumes=_volumes(config, service, folder))
-
-
 @contextmanager
 def running_pipeline(config: compose.Config, folder: Path) -> Iterator[Pipeline]:
     """Every server of the scale variant, in compose's order; all stopped, and the
@@ -101,7 +90,7 @@ def running_pipeline(config: compose.Config, folder: Path) -> Iterator[Pipeline]
                 _mounted(services["cassandra"], "/etc/cassandra/cassandra.yaml"),
                 _mounted(services["cassandra"], "/etc/cassandra/cassandra-rackdc.properties"),
                 _mounted(services["cassandra"], "/etc/cassandra/logback.xml"),
-                _environment(config, "cassandra", folder),
+                service_environment(config, "cassandra", folder),
                 folder,
                 LAUNCHER,
             )
@@ -109,7 +98,7 @@ def running_pipeline(config: compose.Config, folder: Path) -> Iterator[Pipeline]
         kafka = stack.enter_context(
             running_kafka(
                 _mounted(services["kafka"], "/etc/kafka/reference/server.properties"),
-                _environment(config, "kafka", folder),
+                service_environment(config, "kafka", folder),
                 folder,
                 LAUNCHER,
             )
@@ -117,7 +106,7 @@ def running_pipeline(config: compose.Config, folder: Path) -> Iterator[Pipeline]
         addresses = {"kafka:9092": kafka.bootstrap, "cassandra:9042": cassandra.address}
         # The kafka-topics service: its command, run as the class its script runs.
         arguments = compose.command(config, "kafka-topics", addresses)
-        created = kafka.run_tool("org.apache.kafka.tools.TopicCommand", *arguments[1:])
+        created = run_tool("org.apache.kafka.tools.TopicCommand", *arguments[1:])
         assert created.returncode == 0, created.stderr
         wait_for_topic(kafka, TOPIC, topic_partitions(config))
         # The query role creates the schema: healthy, it is there for the ingesters.

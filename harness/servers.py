@@ -67,6 +67,8 @@ class Server:
     process: subprocess.Popen | None = None
     # How long start() waits for ready(): JVM servers (harness/kafka.py, harness/cassandra.py) need longer.
     start_timeout: float = 30
+    # Goes before `command` (`nice -n 10`, say); the server is named after the command.
+    launcher: Sequence[str] = ()
 
     def ready(self) -> bool:
         """What start() waits for: `health_url` answers 200 (what compose's healthcheck asks)."""
@@ -76,7 +78,7 @@ class Server:
         """Start, and wait until ready() is true."""
         with open(self.log, "ab") as out:
             process = subprocess.Popen(
-                list(self.command),
+                [*self.launcher, *self.command],
                 env={"PATH": os.environ.get("PATH", ""), **self.env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -191,7 +193,8 @@ def running_jaeger_v2(
             "ADMIN_HTTP_HOST_PORT": f"127.0.0.1:{ports['health']}",
             "JAEGER_METRICS_PORT": str(ports["metrics"]),
         }
-        server = Server([*launcher, str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/status", log)
+        health = f"http://127.0.0.1:{ports['health']}/status"
+        server = Server([str(binary), *arguments], env, health, log, launcher=launcher)
         return server, _jaeger_on(ports, log, server)
 
     return running(start, "Jaeger v2")
@@ -222,7 +225,8 @@ def running_collector(
             "COLLECTOR_METRICS_HOST": "127.0.0.1",
             "COLLECTOR_METRICS_PORT": str(ports["metrics"]),
         }
-        server = Server([*launcher, str(binary), *arguments], env, f"http://127.0.0.1:{ports['health']}/", log)
+        health = f"http://127.0.0.1:{ports['health']}/"
+        server = Server([str(binary), *arguments], env, health, log, launcher=launcher)
         return server, Collector(f"127.0.0.1:{ports['grpc']}", f"127.0.0.1:{ports['http']}", log, server)
 
     return running(start, "collector")

@@ -26,13 +26,14 @@ def collector_token(folder: Path) -> dict[str, str]:
     return {"COLLECTOR_AUTH_TOKEN": token, "COLLECTOR_TOKEN_FILE": str(folder / "secrets" / "collector-token")}
 
 
-def _jaeger_volumes(folder: Path) -> dict[str, Path]:
-    return {"jaeger-data": folder / "jaeger-data"}
+def service_environment(config: compose.Config, service: str, folder: Path) -> dict[str, str]:
+    """The service's environment from compose, its named volumes as folders in `folder`."""
+    return compose.environment(config, service, {}, volumes=compose.volume_folders(config, service, folder))
 
 
 def jaeger_environment(config: compose.Config, folder: Path) -> dict[str, str]:
     """Jaeger's environment from compose, its storage volume in `folder`."""
-    return compose.environment(config, "jaeger", {}, volumes=_jaeger_volumes(folder))
+    return service_environment(config, "jaeger", folder)
 
 
 @dataclass
@@ -51,7 +52,7 @@ def running_jaeger_as_configured(config: compose.Config, tmp_path: Path) -> Abst
     """Jaeger 1.55 or v2, whichever the configuration runs, as compose configures it."""
     env, log = jaeger_environment(config, tmp_path), tmp_path / "jaeger.log"
     if is_jaeger_v2(config):
-        arguments = compose.command(config, "jaeger", {}, volumes=_jaeger_volumes(tmp_path))
+        arguments = compose.command(config, "jaeger", {}, volumes=compose.volume_folders(config, "jaeger", tmp_path))
         return running_jaeger_v2(binaries.ensure(binaries.JAEGER_V2), arguments, env, log)
     return running_jaeger(binaries.ensure(binaries.JAEGER), env, log)
 
