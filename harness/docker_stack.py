@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import compose, engine, standins, workflow
+from harness.servers import wait_until
 from harness.stack import collector_token
 
 # The label compose puts on each container, volume and network of a project.
@@ -46,6 +47,16 @@ class Project:
         waited = subprocess.run(["docker", "wait", container], env=self.env, capture_output=True, text=True,
                                 timeout=timeout, check=True)  # fmt: skip
         return int(waited.stdout)
+
+    def health(self, service: str) -> str | None:
+        """The healthcheck's status of the service's one container (None without one)."""
+        [container] = self.compose("ps", "--all", "--quiet", service).stdout.split()
+        return json.loads(_docker(self.env, "inspect", "--format", "{{json .State.Health}}", container)).get("Status")
+
+    def wait_healthy(self, service: str, timeout: float = 120) -> None:
+        """Wait until the service's container is healthy. (`up --wait` gives up on a
+        container that was unhealthy a moment before, while its restart policy runs.)"""
+        wait_until(lambda: self.health(service) == "healthy", timeout, f"{service} healthy", interval=1)
 
     def containers(self) -> dict[str, dict]:
         """`docker inspect` of each of the project's containers, by service name."""

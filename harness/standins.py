@@ -14,6 +14,13 @@ the native tests run, built static), at upstream's path, run as upstream's user.
   bookworm made by debootstrap from this machine's own apt sources, with `python`,
   `venv` and this machine's CA bundle: the network here intercepts TLS, and pip inside
   the build fails without it.
+- apache/kafka and cassandra: upstream's layout and users on a Debian Java base made
+  the same way, with the engines' own jars from Maven Central (harness/java_engines.py,
+  those the native tests run). Their launch scripts are the stand-ins' own, small ones
+  (standins/kafka-bin/, standins/cassandra-bin/): the release archives upstream's come
+  from cannot be fetched here. What the stack's compose file asks of them (paths,
+  options, environment variables) they take as upstream's do; what else upstream's do
+  they do not.
 
 Each is tagged with a hash of what it is built from, so it is built once per source.
 """
@@ -32,7 +39,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import binaries, engine
+from harness import binaries, cassandra, engine, java_engines, kafka
 
 HERE = Path(__file__).resolve().parent / "standins"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -40,6 +47,8 @@ PREFIX = "otel-python-jaeger-standin"
 # The Debian release of the python image the Dockerfile pins (…-slim-bookworm).
 DEBIAN_SUITE = "bookworm"
 PYTHON_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
+# The engines' Java, and `passwd` for the images' users.
+JAVA_PACKAGES = (f"openjdk-{java_engines.JAVA_MAJOR}-jre-headless", "ca-certificates", "passwd")
 
 
 def docker(*args: str, stdin: bytes | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
@@ -195,9 +204,10 @@ def _debian_mirror() -> str:
     raise RuntimeError(f"no apt source for Debian {DEBIAN_SUITE} main on this machine")
 
 
-def python_base() -> str:
-    """Debian bookworm with Python and this machine's CA bundle, for PYTHON_IMAGE."""
-    tag = f"{PREFIX}/python:{DEBIAN_SUITE}-{_key(CA_BUNDLE.read_bytes(), *PYTHON_PACKAGES)}"
+def _debian(name: str, packages: tuple[str, ...], *changes: str) -> str:
+    """Debian made by debootstrap from this machine's apt sources, with `packages` and this
+    machine's CA bundle; `changes` as `docker import --change` takes them."""
+    tag = f"{PREFIX}/{name}:{DEBIAN_SUITE}-{_key(CA_BUNDLE.read_bytes(), *packages)}"
 
     def build(tag: str) -> None:
         if not shutil.which("debootstrap"):
@@ -205,7 +215,7 @@ def python_base() -> str:
         with tempfile.TemporaryDirectory() as scratch:
             root = Path(scratch) / "root"
             subprocess.run(
-                ["debootstrap", "--variant=minbase", f"--include={','.join(PYTHON_PACKAGES)}",
+                ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
                  DEBIAN_SUITE, str(root), _debian_mirror()],
                 check=True, capture_output=True,
             )  # fmt: skip
@@ -215,10 +225,53 @@ def python_base() -> str:
             archive = subprocess.run(
                 ["tar", "-C", str(root), "--numeric-owner", "-c", "."], capture_output=True, check=True
             )
-            # pip in a venv reads certifi's bundle unless told otherwise.
-            _import(tag, archive.stdout, f"ENV SSL_CERT_FILE={CA_BUNDLE} PIP_CERT={CA_BUNDLE}", 'CMD ["python3"]')
+            _import(tag, archive.stdout, *changes)
 
     return _once(tag, build)
+
+
+def python_base() -> str:
+    """Debian bookworm with Python and this machine's CA bundle, for PYTHON_IMAGE."""
+    # pip in a venv reads certifi's bundle unless told otherwise.
+    return _debian("python", PYTHON_PACKAGES, f"ENV SSL_CERT_FILE={CA_BUNDLE} PIP_CERT={CA_BUNDLE}", 'CMD ["python3"]')
+
+
+def java_base() -> str:
+    """Debian bookworm with the Java the engines run on, the base of the Kafka and Cassandra stand-ins."""
+    return _debian("java", JAVA_PACKAGES, 'CMD ["bash"]')
+
+
+def _java_engine(
+    image: str, jars: java_engines.MavenEngine, folder: str, options: str, jvm_options: tuple[str, ...]
+) -> str:
+    """A Java engine's stand-in: `image`.Dockerfile on the Java base, with the engine's jars
+    in `folder`, the stand-in's scripts (`image`-bin/) in bin/, and `jvm_options` (the
+    native tests' own) in the argument file `options`."""
+    dockerfile, scripts = HERE / f"{image}.Dockerfile", HERE / f"{image}-bin"
+    base = java_base()
+    names = sorted(jar.name for jar in java_engines.ensure(jars).glob("*.jar"))
+    sources = [dockerfile.read_bytes(), *(path.read_bytes() for path in sorted(scripts.iterdir())), *jvm_options]
+    tag = f"{PREFIX}/{image}:{jars.version}-{_key(base, *names, *sources)}"
+
+    def build(tag: str) -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            context = Path(scratch)
+            shutil.copytree(java_engines.ensure(jars), context / folder)
+            shutil.copytree(scripts, context / "bin")
+            (context / options).write_text("".join(f"{option}\n" for option in jvm_options))
+            _legacy_build(tag, context, dockerfile, "--build-arg", f"base={base}")
+
+    return _once(tag, build)
+
+
+def kafka_image() -> str:
+    """apache/kafka."""
+    return _java_engine("kafka", java_engines.KAFKA, "libs", "jvm-performance.options", kafka.JVM_OPTIONS)
+
+
+def cassandra_image() -> str:
+    """cassandra."""
+    return _java_engine("cassandra", java_engines.CASSANDRA, "lib", "jvm17-server.options", cassandra.JVM17_OPTIONS)
 
 
 # The repository part of each image compose names, and how to stand it in.
@@ -227,6 +280,8 @@ BY_REPOSITORY: dict[str, Callable[[], str]] = {
     "jaegertracing/jaeger": jaeger_v2,
     "otel/opentelemetry-collector-contrib": collector_contrib,
     "python": python_base,
+    "apache/kafka": kafka_image,
+    "cassandra": cassandra_image,
 }
 
 

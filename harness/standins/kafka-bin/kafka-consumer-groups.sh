@@ -1,0 +1,3 @@
+#!/bin/bash
+# The stand-in's kafka-consumer-groups.sh.
+exec "$(dirname "$0")/kafka-run-class.sh" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand "$@"

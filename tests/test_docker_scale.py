@@ -1,0 +1,177 @@
+"""The pipeline of compose.scale.yaml under a real Docker Engine, started by the command
+docs/scale.md gives: the engines start in order and as their own non-root users, only
+the collector's hop reaches the pipeline, each engine keeps its data on its volume across
+a restart, Kafka holds the spans while no ingester runs, the collector role says so
+when Kafka is away and recovers with it, and `--scale jaeger-ingester=2` adds a
+consumer to the one group. (The faults at ≥5,000 spans/s run natively:
+tests/test_scale.py.)"""
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness import docker_stack, engine
+from harness.app import exported_trace_id
+from harness.servers import wait_until
+from harness.smoke import run_smoke_test
+
+pytestmark = [pytest.mark.docker, pytest.mark.scale]
+
+FILES = "compose.yaml:compose.collector.yaml:compose.scale.yaml"
+QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
+
+
+@pytest.fixture(scope="module")
+def pipeline(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[docker_stack.Project]:
+    stack = docker_stack.project(docker_engine, tmp_path_factory.mktemp("scale"), FILES)
+    try:
+        up = stack.compose("up", "--detach", "--build")
+        assert up.returncode == 0, up.stderr + stack.compose("logs", "--no-color").stdout[-6000:]
+        yield stack
+    finally:
+        stack.remove()
+
+
+def _app_run(stack: docker_stack.Project) -> str:
+    """One more run of the app, as compose configures it; the id of the trace it exported."""
+    run = stack.compose("run", "--rm", "--no-deps", "--no-TTY", "app", timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return exported_trace_id(run.stdout + run.stderr)
+
+
+def _trace_in_query(trace_id: str, timeout: float = 60) -> None:
+    found = run_smoke_test(QUERY, "--trace-id", trace_id, "--timeout", str(timeout), timeout=timeout + 30)
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert found.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+
+
+def test_up_starts_the_pipeline_in_order_and_the_apps_trace_reaches_query(pipeline: docker_stack.Project) -> None:
+    assert pipeline.exit_status("app") == 0
+    [first_run] = [line for line in pipeline.compose("logs", "--no-log-prefix", "app").stdout.splitlines()
+                   if "exported" in line]  # fmt: skip
+    _trace_in_query(exported_trace_id(first_run))
+
+    containers = pipeline.containers()
+    states = {
+        name: (c["State"]["Status"], (c["State"].get("Health") or {}).get("Status")) for name, c in containers.items()
+    }
+    assert states == {
+        "app": ("exited", None),
+        "otel-collector": ("running", None),  # its image has no shell: no healthcheck
+        "jaeger-collector": ("running", "healthy"),
+        "kafka": ("running", "healthy"),
+        "kafka-topics": ("exited", None),
+        "jaeger-ingester": ("running", "healthy"),
+        "cassandra": ("running", "healthy"),
+        "jaeger": ("running", "healthy"),
+    }
+    assert containers["kafka-topics"]["State"]["ExitCode"] == 0
+    # Each image's own user, never root.
+    users = {name: c["Config"]["User"] for name, c in containers.items()}
+    assert users == {
+        "app": "10001:10001", "otel-collector": "10001:10001", "jaeger-collector": "10001:10001",
+        "jaeger-ingester": "10001:10001", "jaeger": "10001:10001",
+        "kafka": "1000:1000", "kafka-topics": "1000:1000", "cassandra": "999:999",
+    }  # fmt: skip
+    for name, container in containers.items():
+        host = container["HostConfig"]
+        assert host["ReadonlyRootfs"] is True and host["CapDrop"] == ["ALL"], name
+        assert "no-new-privileges:true" in host["SecurityOpt"], name
+    # The host reaches the UI and the collector's OTLP port, on loopback, and nothing else.
+    bindings = {name: (c["HostConfig"]["PortBindings"] or {}).values() for name, c in containers.items()}
+    published = {name: sorted(f"{b['HostIp']}:{b['HostPort']}" for each in ports for b in each)
+                 for name, ports in bindings.items()}  # fmt: skip
+    assert {name: ports for name, ports in published.items() if ports} == {
+        "jaeger": ["127.0.0.1:16686"], "otel-collector": ["127.0.0.1:14317"],
+    }  # fmt: skip
+
+
+def test_only_the_collectors_hop_reaches_the_pipeline(pipeline: docker_stack.Project) -> None:
+    networks = {name: sorted(network.removeprefix(f"{pipeline.name}_") for network in c["NetworkSettings"]["Networks"])
+                for name, c in pipeline.containers().items()}  # fmt: skip
+    assert networks == {
+        "app": ["telemetry"],  # the token-checking collector is all the app can reach
+        "otel-collector": ["backend", "telemetry"],
+        "jaeger-collector": ["backend", "queue"],
+        "kafka": ["queue"], "kafka-topics": ["queue"],
+        "jaeger-ingester": ["queue", "store"],
+        "cassandra": ["store"],
+        "jaeger": ["store"],
+    }  # fmt: skip
+
+
+def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_stack.Project) -> None:
+    before = _app_run(pipeline)
+    _trace_in_query(before)
+
+    restarted = pipeline.compose("restart", "kafka", "cassandra")
+    assert restarted.returncode == 0, restarted.stderr
+    pipeline.wait_healthy("kafka")
+    pipeline.wait_healthy("cassandra")
+
+    _trace_in_query(before)  # Cassandra's data is on its volume
+    _trace_in_query(_app_run(pipeline))  # Kafka started again on its formatted storage
+    # The start script's GC log, on the cassandra-logs volume (the root is read-only).
+    logs = pipeline.compose("exec", "--no-TTY", "cassandra", "ls", "/var/log/cassandra").stdout.split()
+    assert "gc.log" in logs
+
+
+def test_kafka_holds_the_spans_while_no_ingester_runs(pipeline: docker_stack.Project) -> None:
+    assert pipeline.compose("stop", "jaeger-ingester").returncode == 0
+    trace_id = _app_run(pipeline)
+    missing = run_smoke_test(QUERY, "--trace-id", trace_id, "--timeout", "10")
+    assert missing.returncode == 1
+    assert f"FAIL: no trace {trace_id} in Jaeger at {QUERY} after 10s" in missing.stdout + missing.stderr
+
+    assert pipeline.compose("start", "jaeger-ingester").returncode == 0
+    _trace_in_query(trace_id)  # read from where the group's committed offset left off
+
+
+def test_with_kafka_away_the_collector_role_stops_saying_so_and_recovers_with_it(
+    pipeline: docker_stack.Project,
+) -> None:
+    assert pipeline.compose("stop", "kafka").returncode == 0
+    try:
+        assert pipeline.compose("restart", "jaeger-collector").returncode == 0
+        # Each start fails at once, naming Kafka; the restart policy tries again.
+        refused = (
+            'cannot start pipelines: failed to start "kafka" exporter: '
+            "kafka: client has run out of available brokers to talk to: dial tcp: lookup kafka"
+        )
+
+        def said() -> bool:
+            return refused in pipeline.compose("logs", "--no-log-prefix", "jaeger-collector").stdout
+
+        wait_until(said, 60, "the collector role saying Kafka is unreachable", interval=1)
+        assert pipeline.health("jaeger-collector") != "healthy"
+    finally:
+        assert pipeline.compose("start", "kafka").returncode == 0
+    pipeline.wait_healthy("kafka")
+    pipeline.wait_healthy("jaeger-collector")
+    _trace_in_query(_app_run(pipeline))
+
+
+def test_a_second_ingester_joins_the_one_consumer_group(pipeline: docker_stack.Project) -> None:
+    scaled = pipeline.compose(
+        "up", "--detach", "--wait", "--no-deps", "--scale", "jaeger-ingester=2", "jaeger-ingester"
+    )
+    assert scaled.returncode == 0, scaled.stderr
+
+    # Kafka's own tool, in the broker's container, with a small heap of its own.
+    described = pipeline.compose(
+        "exec", "--no-TTY", "--env", "KAFKA_HEAP_OPTS=-Xmx64m", "kafka", "/opt/kafka/bin/kafka-consumer-groups.sh",
+        "--bootstrap-server", "localhost:9092", "--describe", "--group", "jaeger-ingester", "--members", "--verbose",
+    )  # fmt: skip
+    assert described.returncode == 0, described.stderr
+    # A table: a line of column names, then a line per member of the group.
+    lines = [line.split() for line in described.stdout.splitlines()]
+    header = next(line for line in lines if line[:2] == ["GROUP", "CONSUMER-ID"])
+    members = [dict(zip(header, line, strict=True)) for line in lines if line[:1] == ["jaeger-ingester"]]
+    assert len({member["CONSUMER-ID"] for member in members}) == 2, described.stdout
+    # The topic's 24 partitions, shared: each read by one of the two.
+    assert [int(member["#PARTITIONS"]) for member in members] == [12, 12], described.stdout
+    assignments = [member["CURRENT-ASSIGNMENT"].removeprefix("jaeger-spans:") for member in members]
+    assigned = [int(partition) for assignment in assignments for partition in assignment.split(",")]
+    assert sorted(assigned) == list(range(24)), described.stdout
+
+    _trace_in_query(_app_run(pipeline))
