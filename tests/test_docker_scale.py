@@ -1,9 +1,9 @@
 """The pipeline of compose.scale.yaml under a real Docker Engine, started by the command
 docs/scale.md gives: the engines start in order and as their own non-root users, only
 the collector's hop reaches the pipeline, each engine keeps its data on its volume across
-a restart, Kafka holds the spans while no ingester runs, the collector role says so
-when Kafka is away and recovers with it, and `--scale jaeger-ingester=2` adds a
-consumer to the one group. (The faults at ≥5,000 spans/s run natively:
+a restart, Kafka holds the spans while no ingester runs, a role whose engine is away
+(the Jaeger collector's Kafka, query's Cassandra) says so and recovers with it, and
+`--scale jaeger-ingester=2` adds a consumer to the one group. (The faults at ≥5,000 spans/s run natively:
 tests/test_scale.py.)"""
 
 from collections.abc import Iterator
@@ -127,27 +127,37 @@ def test_kafka_holds_the_spans_while_no_ingester_runs(pipeline: docker_stack.Pro
     _trace_in_query(trace_id)  # read from where the group's committed offset left off
 
 
-def test_with_kafka_away_the_collector_role_stops_saying_so_and_recovers_with_it(
-    pipeline: docker_stack.Project,
+@pytest.mark.parametrize(
+    ("engine_away", "role", "refused"),
+    [
+        ("kafka", "jaeger-collector",
+         'cannot start pipelines: failed to start "kafka" exporter: '
+         "kafka: client has run out of available brokers to talk to: dial tcp: lookup kafka"),
+        ("cassandra", "jaeger",
+         "failed to initialize storage 'cassandra_store': gocql: unable to create session"),
+    ],
+    ids=["kafka-collector role", "cassandra-query role"],
+)  # fmt: skip
+def test_with_its_engine_away_a_role_stops_saying_so_and_recovers_with_it(
+    engine_away: str, role: str, refused: str, pipeline: docker_stack.Project
 ) -> None:
-    assert pipeline.compose("stop", "kafka").returncode == 0
+    earlier = _app_run(pipeline)
+    _trace_in_query(earlier)
+    assert pipeline.compose("stop", engine_away).returncode == 0
     try:
-        assert pipeline.compose("restart", "jaeger-collector").returncode == 0
-        # Each start fails at once, naming Kafka; the restart policy tries again.
-        refused = (
-            'cannot start pipelines: failed to start "kafka" exporter: '
-            "kafka: client has run out of available brokers to talk to: dial tcp: lookup kafka"
-        )
+        assert pipeline.compose("restart", role).returncode == 0
+        # Each start fails at once, naming the engine; the restart policy tries again.
 
         def said() -> bool:
-            return refused in pipeline.compose("logs", "--no-log-prefix", "jaeger-collector").stdout
+            return refused in pipeline.compose("logs", "--no-log-prefix", role).stdout
 
-        wait_until(said, 60, "the collector role saying Kafka is unreachable", interval=1)
-        assert pipeline.health("jaeger-collector") != "healthy"
+        wait_until(said, 60, f"{role} saying {engine_away} is unreachable", interval=1)
+        assert pipeline.health(role) != "healthy"
     finally:
-        assert pipeline.compose("start", "kafka").returncode == 0
-    pipeline.wait_healthy("kafka")
-    pipeline.wait_healthy("jaeger-collector")
+        assert pipeline.compose("start", engine_away).returncode == 0
+    pipeline.wait_healthy(engine_away)
+    pipeline.wait_healthy(role)
+    _trace_in_query(earlier)
     _trace_in_query(_app_run(pipeline))
 
 
