@@ -40,18 +40,22 @@ class Project:
             timeout=timeout,
         )  # fmt: skip
 
+    def _container(self, service: str) -> str:
+        """The id of the service's one container, running or not."""
+        [container] = self.compose("ps", "--all", "--quiet", service).stdout.split()
+        return container
+
     def exit_status(self, service: str, timeout: float = 120) -> int:
         """The service's exit status, once its container has exited (as the workflow
         waits: `docker compose wait` sees only running containers)."""
-        [container] = self.compose("ps", "--all", "--quiet", service).stdout.split()
-        waited = subprocess.run(["docker", "wait", container], env=self.env, capture_output=True, text=True,
-                                timeout=timeout, check=True)  # fmt: skip
+        waited = subprocess.run(["docker", "wait", self._container(service)], env=self.env, capture_output=True,
+                                text=True, timeout=timeout, check=True)  # fmt: skip
         return int(waited.stdout)
 
     def health(self, service: str) -> str | None:
         """The healthcheck's status of the service's one container (None without one)."""
-        [container] = self.compose("ps", "--all", "--quiet", service).stdout.split()
-        return json.loads(_docker(self.env, "inspect", "--format", "{{json .State.Health}}", container)).get("Status")
+        inspected = _docker(self.env, "inspect", "--format", "{{json .State.Health}}", self._container(service))
+        return (json.loads(inspected) or {}).get("Status")  # `null` without a healthcheck
 
     def wait_healthy(self, service: str, timeout: float = 120) -> None:
         """Wait until the service's container is healthy. (`up --wait` gives up on a

@@ -3,8 +3,8 @@ docs/scale.md gives: the engines start in order and as their own non-root users,
 the collector's hop reaches the pipeline, each engine keeps its data on its volume across
 a restart, Kafka holds the spans while no ingester runs, a role whose engine is away
 (the Jaeger collector's Kafka, query's Cassandra) says so and recovers with it, and
-`--scale jaeger-ingester=2` adds a consumer to the one group. (The faults at ≥5,000 spans/s run natively:
-tests/test_scale.py.)"""
+`--scale jaeger-ingester=2` adds a consumer to the one group. (The faults at ≥5,000
+spans/s run natively: tests/test_scale.py.)"""
 
 from collections.abc import Iterator
 
