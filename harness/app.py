@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Mapping
 
 from harness import REPO
@@ -75,6 +77,36 @@ def _run(command: list[str], env: Mapping[str, str], timeout: float) -> subproce
         text=True,
         timeout=timeout,
     )
+
+
+def run_app_timing_its_end(
+    env: Mapping[str, str], *args: str, launcher: tuple[str, ...] = (), hang: float = 60
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run the app as run_app does; also the seconds from its last line of data on stdout
+    (its lookups done) to its exit: the flush and the exit, without the interpreter's
+    start-up, which a loaded machine slows and which no promise is about. `hang` bounds
+    the whole run (TimeoutExpired)."""
+    command = app_command(*args, launcher=launcher)
+    process = subprocess.Popen(command, env={**BASE_ENV, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    lines: list[tuple[float, str]] = []
+    errors: list[str] = []
+    readers = [
+        threading.Thread(target=lambda: lines.extend((time.monotonic(), line) for line in process.stdout)),
+        threading.Thread(target=lambda: errors.append(process.stderr.read())),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        process.wait(timeout=hang)
+        ended = time.monotonic()
+    finally:
+        process.kill()
+        for reader in readers:
+            reader.join()
+    stdout, stderr = "".join(line for _, line in lines), "".join(errors)
+    last = lines[-1][0] if lines else ended
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), ended - last
 
 
 def exported_trace_id(stderr: str) -> str:

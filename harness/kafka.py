@@ -206,3 +206,41 @@ def wait_for_topic(kafka: Kafka, topic: str, partitions: int, timeout: float = 6
         return len(found) == partitions and all(leader >= 0 for leader in found.values())
 
     wait_until(led, timeout, f"topic {topic} with {partitions} led partitions", interval=0.25)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How far a consumer group is behind on a topic, by Kafka's own tools."""
+
+    end: dict[int, int]  # partition -> its log end offset (the next message's)
+    committed: dict[int, int]  # partition -> the group's committed offset, where it has one
+
+    @property
+    def behind(self) -> int:
+        """Messages written to the topic and not yet committed by the group."""
+        return sum(end - self.committed.get(partition, 0) for partition, end in self.end.items())
+
+    def __str__(self) -> str:
+        return (
+            f"Kafka's end offsets add up to {sum(self.end.values())}, the group's committed offsets to "
+            f"{sum(self.committed.values())}: {self.behind} messages behind"
+        )
+
+
+def backlog(kafka: Kafka, topic: str, group: str) -> Backlog:
+    """The topic's end offsets (GetOffsetShell) and the group's committed offsets
+    (kafka-consumer-groups --describe --offsets), as an operator would read them."""
+    shell = run_tool("org.apache.kafka.tools.GetOffsetShell", "--bootstrap-server", kafka.bootstrap, "--topic", topic)
+    assert shell.returncode == 0, shell.stderr
+    lines = (line.rsplit(":", 2) for line in shell.stdout.split())  # topic:partition:offset
+    end = {int(partition): int(offset) for _, partition, offset in lines}
+    described = run_tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        "--bootstrap-server", kafka.bootstrap, "--describe", "--offsets", "--group", group,
+    )  # fmt: skip
+    assert described.returncode == 0, described.stderr
+    lines = [line.split() for line in described.stdout.splitlines()]
+    header = next((line for line in lines if line[:2] == ["GROUP", "TOPIC"]), [])
+    rows = [dict(zip(header, line, strict=False)) for line in lines if line[:2] == [group, topic]]
+    committed = {int(row["PARTITION"]): int(row["CURRENT-OFFSET"]) for row in rows if row["CURRENT-OFFSET"] != "-"}
+    return Backlog(end, committed)

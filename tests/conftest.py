@@ -48,6 +48,19 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.E
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # What the load runs achieved (record_property("load run", ...)): reported, never asserted.
+    runs = [
+        (report.nodeid, value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "") == "call"
+        for name, value in report.user_properties
+        if name == "load run"
+    ]
+    if runs:
+        terminalreporter.section("load runs: offered, and achieved on this machine")
+        for nodeid, value in runs:
+            terminalreporter.write_line(f"{nodeid.split('::')[-1]}\n    {value}")
     if standins.USED:
         terminalreporter.section("images the Docker tests ran")
         for pinned, used in sorted(standins.USED.items()):

@@ -32,8 +32,8 @@ def test_backend_down_prints_the_data_then_one_line_and_status_3_within_the_time
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
         "OTEL_EXPORTER_OTLP_TIMEOUT": str(timeout_s),
     }
-    # The run's own bound: the exporter's timeout (retries included) plus start-up.
-    result = run_app(env, timeout=timeout_s + 5)
+    # A hang guard only: how soon the run ends is tests/test_faults.py's to check.
+    result = run_app(env, timeout=60)
     assert result.returncode == 3
     assert result.stdout.splitlines() == ["{}", JOHN_JSON]
     assert_one_line_error(result.stderr, "export failed, 9 of 9 spans not delivered", "UNAVAILABLE")
