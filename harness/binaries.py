@@ -119,7 +119,15 @@ COMPOSE = GoModuleBinary(
     "./cmd",
     ldflags="-X github.com/docker/compose/v2/internal.Version=v2.40.3",
 )
-ALL = (JAEGER, JAEGER_V2, COLLECTOR, COMPOSE)
+# A release before 2.24.4, which ignores `!override`: what scripts/lib/compose-version.sh refuses.
+OLD_COMPOSE = GoModuleBinary(
+    "docker-compose",
+    "github.com/docker/compose/v2",
+    "v2.23.3",
+    "./cmd",
+    ldflags="-X github.com/docker/compose/v2/internal.Version=v2.23.3",
+)
+ALL = (JAEGER, JAEGER_V2, COLLECTOR, COMPOSE, OLD_COMPOSE)
 
 
 def ensure(binary: GoModuleBinary | BuiltCollector) -> Path:

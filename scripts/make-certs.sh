@@ -3,27 +3,37 @@
 #
 #   ./scripts/make-certs.sh [DIR]        (default DIR: ./certs, git-ignored)
 #
-#   ca/ca.key, ca/ca.pem     the private CA: never mounted into a container
-#   server/                  mounted at /certs in Jaeger and the collector:
-#     ca.pem                 the CA, to check client certificates (mTLS)
-#     server.pem, server.key SANs: jaeger, otel-collector, localhost, 127.0.0.1
-#   client/                  mounted at /certs in the app:
-#     ca.pem                 the CA the app trusts (OTEL_EXPORTER_OTLP_CERTIFICATE)
-#     client.pem, client.key the app's certificate, for mTLS
+#   ca/ca.key, ca/ca.pem          the private CA: never mounted into a container
+#   jaeger/                       mounted at /certs in Jaeger (compose.jaeger-tls.yaml)
+#     ca.pem                      the CA, to check client certificates (mTLS)
+#     server.pem, server.key      SANs: jaeger, localhost, 127.0.0.1
+#   collector/                    mounted at /certs in the collector (compose.collector-tls.yaml)
+#     ca.pem                      the CA, to check client certificates (mTLS)
+#     server.pem, server.key      SANs: otel-collector, localhost, 127.0.0.1
+#   client/                       mounted at /certs in the app
+#     ca.pem                      the CA the app trusts (OTEL_EXPORTER_OTLP_CERTIFICATE)
+#     client.pem, client.key      the app's certificate, for mTLS
 #
-# Each container mounts only its own folder, so the app cannot read the server's key
-# and the servers cannot read the app's. The CA may sign only end certificates
+# Each container mounts only its own folder, so no container can read another's key,
+# and each server has a key of its own. The CA may sign only end certificates
 # (pathlen:0). For development and tests: certificates last 30 days. In production,
 # get certificates from your own CA (docs/security.md).
 #
-# Key files are readable by their owner and the containers' user only
-# (scripts/lib/readable-by-containers.sh says how).
+# A run replaces all of them, or, interrupted, none. Keys are yours alone to change,
+# and readable by their container's user (scripts/lib/private-files.sh says how); run
+# with sudo, everything stays yours.
 set -euo pipefail
-. "$(dirname "$0")/lib/readable-by-containers.sh"
+here=$(dirname "$0")
+. "$here/lib/compose-version.sh"
+. "$here/lib/private-files.sh"
+require_compose
 
-dir=${1:-"$(dirname "$0")/../certs"}
-mkdir -p "$dir"/{ca,server,client}
-cd "$dir"
+dir=${1:-"$here/../certs"}
+mkdir -p "$dir"
+owned_by_you "$dir"
+scratch_in "$dir"
+cd "$scratch"
+mkdir ca jaeger collector client
 
 openssl_quiet() { openssl "$@" 2>/dev/null; }
 
@@ -53,10 +63,20 @@ issue() {
   chmod 644 "$folder/$name.pem" "$folder/ca.pem"
 }
 
-issue server server jaeger serverAuth "DNS:jaeger,DNS:otel-collector,DNS:localhost,IP:127.0.0.1"
+issue jaeger server jaeger serverAuth "DNS:jaeger,DNS:localhost,IP:127.0.0.1"
+issue collector server otel-collector serverAuth "DNS:otel-collector,DNS:localhost,IP:127.0.0.1"
 issue client client inprocess-grpc clientAuth
 rm -f ca/ca.srl
 chmod 700 ca
+chmod 755 jaeger collector client
+owned_by_you -R ca jaeger collector client
+chmod 600 ca/ca.key
+readable_by 10001 jaeger/server.key collector/server.key client/client.key
 
-readable_by_containers server/server.key client/client.key
-echo "certificates in $(pwd)"
+# All made: now they replace the old ones (and the single server/ folder of earlier
+# versions, whose key Jaeger and the collector shared).
+for folder in ca jaeger collector client server; do
+  rm -rf "${dir:?}/$folder"
+  [ ! -e "$folder" ] || mv "$folder" "$dir/$folder"
+done
+echo "certificates in $dir"

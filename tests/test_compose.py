@@ -138,8 +138,8 @@ def test_each_tls_container_mounts_only_its_own_certificates_folder() -> None:
             service: {volume["source"] for volume in each.get("volumes", []) if volume["target"] == "/certs"}
             for service, each in config["services"].items()
         }
-        server = "otel-collector" if "otel-collector" in mounts else "jaeger"
-        assert (mounts[server], mounts["app"]) == ({"/c/server"}, {"/c/client"})
+        server, folder = ("otel-collector", "/c/collector") if "otel-collector" in mounts else ("jaeger", "/c/jaeger")
+        assert (mounts[server], mounts["app"]) == ({folder}, {"/c/client"})
 
 
 def test_every_image_is_pinned_by_digest(variant: dict) -> None:

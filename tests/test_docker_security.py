@@ -81,7 +81,7 @@ def test_each_container_can_read_only_its_own_key(mtls_stack: docker_stack.Proje
     assert listing.returncode == 0, listing.stderr
     assert listing.stdout.strip() == "['ca.pem', 'client.key', 'client.pem']"
     mounts = {m["Destination"]: m["Source"] for m in mtls_stack.containers()["otel-collector"]["Mounts"]}
-    assert mounts["/certs"].endswith("/certs/server")
+    assert mounts["/certs"].endswith("/certs/collector")
 
 
 def test_the_collector_reads_its_token_from_a_file_not_from_its_environment(

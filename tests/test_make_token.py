@@ -1,32 +1,177 @@
-"""scripts/make-token.sh: one token in the collector's file and in .env, private, never printed."""
+"""scripts/make-token.sh and scripts/make-certs.sh as a user runs them: one token in the
+collector's file and in .env, never printed; files yours alone to change and readable by
+the container's user only; the same result run as yourself or with sudo; nothing half
+made left by an interrupt; and no run with a Docker Compose that would ignore `!override`."""
 
+import os
+import signal
 import stat
 import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from harness import REPO
+import pytest
+
+from harness import REPO, binaries, engine
+from harness.files import access_besides_the_owner
+
+SCRIPTS = REPO / "scripts"
+# Someone who ran sudo, and is not root: the owner of what the scripts write for them.
+YOU = 4242
 
 
-def make_token(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(REPO / "scripts" / "make-token.sh"), str(folder)], capture_output=True, text=True)
+def run(script: str, folder: Path, env: dict[str, str] | None = None, user: int | None = None):
+    """The script, on `folder`, as root or as `user` (setpriv: that uid and gid, no groups)."""
+    command = [str(SCRIPTS / script), str(folder)]
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
+    base = {"PATH": os.environ["PATH"], "HOME": str(folder)}
+    return subprocess.run(command, env={**base, **(env or {})}, capture_output=True, text=True, timeout=60)
+
+
+def token_of(folder: Path) -> str:
+    return (folder / "secrets" / "collector-token").read_text().strip()
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A project folder of user YOU's (pytest's own folders are root's alone)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "project"
+        folder.mkdir()
+        os.chown(folder, YOU, YOU)
+        Path(scratch).chmod(0o755)
+        yield folder
 
 
 def test_the_same_token_goes_to_the_collectors_file_and_to_env_and_is_never_printed(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("JAEGER_UI_PORT=16687\n")
-    made = make_token(tmp_path)
+    made = run("make-token.sh", tmp_path)
     assert made.returncode == 0, made.stderr
-    token = (tmp_path / "secrets" / "collector-token").read_text().strip()
+    token = token_of(tmp_path)
     assert len(token) == 43  # 32 random bytes, URL-safe base64
     assert (tmp_path / ".env").read_text() == f"JAEGER_UI_PORT=16687\nCOLLECTOR_AUTH_TOKEN={token}\n"
     assert token not in made.stdout + made.stderr
-    for private in (tmp_path / ".env", tmp_path / "secrets" / "collector-token"):
-        assert stat.S_IMODE(private.stat().st_mode) & 0o077 == 0, private
+    # .env: yours alone. The token file: yours to change; the collector's user 10001 reads
+    # it (an ACL, or, run as root without setfacl, its group), and no one else.
+    assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
+    token_file = tmp_path / "secrets" / "collector-token"
+    assert token_file.stat().st_uid == os.geteuid()
+    assert access_besides_the_owner(token_file) == {"10001": "r"}
 
 
 def test_a_second_run_replaces_the_token_in_both_places(tmp_path: Path) -> None:
-    make_token(tmp_path)
-    first = (tmp_path / "secrets" / "collector-token").read_text().strip()
-    make_token(tmp_path)
-    second = (tmp_path / "secrets" / "collector-token").read_text().strip()
+    run("make-token.sh", tmp_path)
+    first = token_of(tmp_path)
+    run("make-token.sh", tmp_path)
+    second = token_of(tmp_path)
     assert second != first
     assert (tmp_path / ".env").read_text() == f"COLLECTOR_AUTH_TOKEN={second}\n"
+
+
+def test_the_token_file_is_rewritten_in_place_so_the_running_collector_sees_the_new_one(tmp_path: Path) -> None:
+    # Compose mounts the file itself: a file replaced by another would not be seen.
+    run("make-token.sh", tmp_path)
+    inode = (tmp_path / "secrets" / "collector-token").stat().st_ino
+    run("make-token.sh", tmp_path)
+    assert (tmp_path / "secrets" / "collector-token").stat().st_ino == inode
+
+
+@pytest.mark.parametrize("script", ["make-token.sh", "make-certs.sh"])
+def test_with_sudo_what_the_script_writes_stays_yours(script: str, shared: Path) -> None:
+    target = shared if script == "make-token.sh" else shared / "certs"
+    made = run(script, target, {"SUDO_UID": str(YOU), "SUDO_GID": str(YOU)})
+    assert made.returncode == 0, made.stderr
+    written = [target, *target.rglob("*")]
+    assert written and {path.stat().st_uid for path in written} == {YOU}, written
+
+
+def test_a_token_made_with_sudo_can_be_made_again_as_yourself_and_compose_reads_env(shared: Path) -> None:
+    if not _setfacl():
+        engine.apt_install("acl")  # run as yourself on Linux, the scripts need setfacl (package acl)
+    assert run("make-token.sh", shared, {"SUDO_UID": str(YOU), "SUDO_GID": str(YOU)}).returncode == 0
+    again = run("make-token.sh", shared, user=YOU)
+    assert again.returncode == 0, again.stderr
+    readable = subprocess.run(["setpriv", f"--reuid={YOU}", f"--regid={YOU}", "--clear-groups", "cat",
+                               str(shared / ".env")], capture_output=True, text=True)  # fmt: skip
+    assert readable.stdout == f"COLLECTOR_AUTH_TOKEN={token_of(shared)}\n"
+
+
+def _setfacl() -> bool:
+    return subprocess.run(["sh", "-c", "command -v setfacl"], capture_output=True).returncode == 0
+
+
+# --- an interrupt leaves what was there
+
+
+@pytest.mark.parametrize("script, slow_program", [("make-token.sh", "python3"), ("make-certs.sh", "openssl")])
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl+C", "SIGTERM"])
+def test_an_interrupted_run_leaves_the_earlier_files_and_no_half_made_ones(
+    script: str, slow_program: str, sent: signal.Signals, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    target = project if script == "make-token.sh" else project / "certs"
+    assert run(script, target).returncode == 0
+    before = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
+    # The program the script calls while it writes, made slow: the seam is PATH.
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    real = subprocess.run(["sh", "-c", f"command -v {slow_program}"], capture_output=True, text=True).stdout.strip()
+    (slow / slow_program).write_text(f'#!/bin/sh\nsleep 30\nexec {real} "$@"\n')
+    (slow / slow_program).chmod(0o755)
+    process = subprocess.Popen([str(SCRIPTS / script), str(target)], env={"PATH": f"{slow}:{os.environ['PATH']}"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # fmt: skip
+    scratch_root = project if script == "make-token.sh" else target
+    deadline = time.monotonic() + 30
+    while not list(scratch_root.glob(".new.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the script's scratch folder, not synchronising on time
+    assert list(scratch_root.glob(".new.*")), "the script never started writing"
+    os.killpg(process.pid, sent)  # to the script and what it runs, as Ctrl+C in a terminal does
+    assert process.wait(timeout=30) == 128 + sent
+    assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
+    assert not list(scratch_root.glob(".new.*"))
+
+
+# --- a Compose that would ignore `!override`
+
+
+@pytest.fixture(scope="module")
+def docker_config_with(tmp_path_factory: pytest.TempPathFactory):
+    """A DOCKER_CONFIG folder whose Compose plugin is `binary`."""
+
+    def make(binary: binaries.GoModuleBinary) -> dict[str, str]:
+        folder = tmp_path_factory.mktemp(f"compose-{binary.version}")
+        (folder / "cli-plugins").mkdir()
+        (folder / "cli-plugins" / "docker-compose").symlink_to(binaries.ensure(binary))
+        return {"DOCKER_CONFIG": str(folder)}
+
+    return make
+
+
+def test_compose_before_2_24_4_would_publish_jaegers_receiver_around_the_token(docker_config_with) -> None:
+    # Why the scripts refuse it: it merges what `ports: !override` replaces.
+    files = [arg for name in ("compose.yaml", "compose.collector.yaml") for arg in ("-f", str(REPO / name))]
+    resolved = subprocess.run(
+        ["docker", "compose", *files, "config", "--format", "json"],
+        env={"PATH": os.environ["PATH"], "COLLECTOR_AUTH_TOKEN": "t", **docker_config_with(binaries.OLD_COMPOSE)},
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert '"target": 4317' in resolved.replace('"target":4317', '"target": 4317')
+
+
+@pytest.mark.parametrize("script", ["make-token.sh", "make-certs.sh"])
+def test_the_scripts_refuse_a_compose_older_than_2_24_4_naming_it(
+    script: str, docker_config_with, tmp_path: Path
+) -> None:
+    old = run(script, tmp_path / "old", docker_config_with(binaries.OLD_COMPOSE))
+    assert old.returncode == 3
+    assert old.stderr == (
+        "error: Docker Compose 2.23.3 is too old: the TLS and collector variants need 2.24.4 or newer (older"
+        " releases ignore `!override` and would publish Jaeger's receiver around the token)\n"
+    )
+    assert not (tmp_path / "old").exists() or not any((tmp_path / "old").iterdir())
+    current = run(script, tmp_path / "current", docker_config_with(binaries.COMPOSE))
+    assert current.returncode == 0, current.stderr
