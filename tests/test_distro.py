@@ -22,7 +22,7 @@ PATHS = {
 
 def test_the_overlay_starts_the_app_under_opentelemetry_instrument_exporting_otlp_over_grpc() -> None:
     app = compose.resolve("compose.yaml", DISTRO)["services"]["app"]
-    assert app["entrypoint"] == ["opentelemetry-instrument", "python", "-m", "inprocess_grpc"]
+    assert app["entrypoint"] == ["python", "-m", "inprocess_grpc.instrument", "python", "-m", "inprocess_grpc"]
     env = app["environment"]
     assert (env["OTEL_TRACES_EXPORTER"], env["OTEL_EXPORTER_OTLP_PROTOCOL"]) == ("otlp", "grpc")
     assert (env["OTEL_METRICS_EXPORTER"], env["OTEL_LOGS_EXPORTER"]) == ("none", "none")

@@ -90,6 +90,34 @@ def test_a_wrong_token_makes_the_app_exit_3_with_the_hint_and_no_token_in_any_lo
         stack.remove()
 
 
+def test_on_the_zero_code_path_a_malformed_token_stops_the_app_and_no_log_shows_it(
+    docker_engine: engine.Engine, tmp_path: Path
+) -> None:
+    # A semicolon: the SDK's header parser would log the whole entry, token and all,
+    # from inside opentelemetry-instrument, before any code of the app runs.
+    halves = (secrets.token_hex(8), secrets.token_hex(8))
+    header = f"authorization=Bearer%20{halves[0]};{halves[1]}"
+    malformed = docker_stack.write_override(
+        tmp_path, "malformed-token.yaml", {"services": {"app": {"environment": {"OTEL_EXPORTER_OTLP_HEADERS": header}}}}
+    )
+    files = "compose.yaml:compose.collector.yaml:compose.distro.yaml"
+    stack = docker_stack.project(docker_engine, tmp_path, files, {}, malformed)
+    try:
+        up = stack.compose("up", "--detach", "--build")
+        assert up.returncode == 0, up.stderr
+        assert stack.exit_status("app") == 4
+        app_log = stack.compose("logs", "--no-color", "--no-log-prefix", "app").stdout
+        assert app_log == (
+            "inprocess-grpc: error: OTEL_EXPORTER_OTLP_HEADERS entry 1 is not key=value with a percent-encoded value"
+            " (no quotes, ;, \\ or non-ASCII); expected comma-separated key=value pairs, values percent-encoded:"
+            " authorization=Bearer%20<token>\n"
+        )
+        everything = stack.compose("logs", "--no-color").stdout
+        assert not [half for half in halves if half in everything + up.stdout + up.stderr]
+    finally:
+        stack.remove()
+
+
 def test_up_stops_at_once_naming_a_missing_certificates_folder(docker_engine: engine.Engine, tmp_path: Path) -> None:
     missing = tmp_path / "no-certs-here"
     stack = docker_stack.project(

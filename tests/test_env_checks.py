@@ -161,6 +161,20 @@ def test_a_resource_attribute_without_a_key_is_refused_even_with_another_equals_
     )
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["authorization=Bearer%20s3cret%07", "authorization=Bearer%20s3cr%C3%A9t", "authorization=Bearer%20s3cret%e9",
+     "Author!zation=Bearer%20s3cret"],
+    ids=["a control character", "non-ASCII, encoded", "a byte that is not UTF-8", "a key gRPC refuses"],
+)  # fmt: skip
+def test_a_header_grpc_would_refuse_at_the_first_export_is_refused_up_front(header: str) -> None:
+    said = refusal(OTEL_EXPORTER_OTLP_HEADERS=f"x-tenant=a,{header}")
+    assert said == (
+        "OTEL_EXPORTER_OTLP_HEADERS entry 2 is not a gRPC header: a key of a-z, 0-9, -, _ or ., a printable ASCII"
+        " value; expected comma-separated key=value pairs, values percent-encoded: authorization=Bearer%20<token>"
+    )
+
+
 def test_a_header_value_with_a_plain_space_passes_as_the_exporter_takes_it() -> None:
     # The OTLP exporter parses its headers liberally: a space need not be percent-encoded.
     check({"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer s3cret"})

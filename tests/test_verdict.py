@@ -35,7 +35,8 @@ REAL_ERRORS = {
     "no client certificate under mTLS": (
         FAILED_TO.format("otel-collector:4317", "UNAVAILABLE", UNAVAILABLE.format(
             "ipv4:172.18.0.3:4317: Handshake read failed (TSI_DATA_CORRUPTED)")),
-        "the server wants a client certificate (mTLS): set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE",
+        "the server wants a client certificate its CA signed (mTLS):"
+        " set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE",
     ),
     "the OTLP/HTTP port": (
         FAILED_TO.format("127.0.0.1:4318", "UNAVAILABLE", "Trying to connect an http1.x server"),

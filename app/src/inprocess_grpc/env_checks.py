@@ -11,6 +11,7 @@ a right value looks like. Header values are never repeated: they carry tokens.
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -53,6 +54,10 @@ def _pairs(value: str) -> str | None:
     return None
 
 
+_GRPC_KEY = re.compile(r"[0-9a-z_.-]+")
+_GRPC_VALUE = re.compile(r"[\x20-\x7e]*")
+
+
 def _headers(value: str) -> str | None:
     # The exporter's own parser decides, entry by entry. An entry it refuses, it logs
     # in full - the token with it - and drops: so the SDK must never see one. Its
@@ -61,8 +66,14 @@ def _headers(value: str) -> str | None:
     was_disabled, sdk_parser_log.disabled = sdk_parser_log.disabled, True
     try:
         for number, item in enumerate(value.split(","), start=1):
-            if not parse_env_headers(item, liberal=True):
+            parsed = parse_env_headers(item, liberal=True)
+            if not parsed:
                 return f"entry {number} is not key=value with a percent-encoded value (no quotes, ;, \\ or non-ASCII)"
+            # What gRPC sends as metadata: a lowercase key, a value of printable ASCII once
+            # percent-decoded. Anything else it refuses only at the first export.
+            [(key, decoded)] = parsed.items()
+            if not (_GRPC_KEY.fullmatch(key) and _GRPC_VALUE.fullmatch(decoded)):
+                return f"entry {number} is not a gRPC header: a key of a-z, 0-9, -, _ or ., a printable ASCII value"
     finally:
         sdk_parser_log.disabled = was_disabled
     return None

@@ -41,7 +41,8 @@ HINTS = (
     ),
     (
         "TSI_DATA_CORRUPTED",
-        "the server wants a client certificate (mTLS): set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE",
+        "the server wants a client certificate its CA signed (mTLS):"
+        " set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE",
     ),
     ("http1.x server", "that port speaks HTTP/1.x, not gRPC: OTLP/gRPC is usually 4317 (4318 is OTLP/HTTP)"),
     ("Socket closed", "the server closed the connection: if it uses TLS, use an https:// endpoint"),
