@@ -4,7 +4,7 @@ as ./scripts/benchmark.sh does (with the app and scripts/ on PYTHONPATH)."""
 import argparse
 import time
 
-from benchmarks import cold_start, export_cost, overhead, queue_memory, scale, throughput, visibility
+from benchmarks import cold_start, export_cost, flood, overhead, queue_memory, scale, throughput, visibility
 from benchmarks.side_by_side import machine
 
 BENCHMARKS = {
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "visibility": visibility.main,
     "cold-start": cold_start.main,
     "queue-memory": queue_memory.main,
+    "flood": flood.main,
     "scale": scale.main,
 }
 

@@ -48,19 +48,18 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.E
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    # What the load runs achieved (record_property("load run", ...)): reported, never asserted.
-    runs = [
-        (report.nodeid, value)
+    # What the tests measured on the way (record_property): reported, never asserted.
+    measured = [
+        (report.nodeid, name, value)
         for outcome in ("passed", "failed")
         for report in terminalreporter.stats.get(outcome, [])
         if getattr(report, "when", "") == "call"
         for name, value in report.user_properties
-        if name == "load run"
     ]
-    if runs:
-        terminalreporter.section("load runs: offered, and achieved on this machine")
-        for nodeid, value in runs:
-            terminalreporter.write_line(f"{nodeid.split('::')[-1]}\n    {value}")
+    if measured:
+        terminalreporter.section("measured on this machine, reported, not asserted")
+        for nodeid, name, value in measured:
+            terminalreporter.write_line(f"{nodeid.split('::')[-1]}\n    {name}: {value}")
     if standins.USED:
         terminalreporter.section("images the Docker tests ran")
         for pinned, used in sorted(standins.USED.items()):

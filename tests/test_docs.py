@@ -70,7 +70,7 @@ def required(compose: Mapping[str, str], collector: Mapping[str, str]) -> dict[s
     wanted = {name: value for name, value in compose.items() if name.startswith("OTEL_BSP_") or "QUEUE_SIZE" in name}
     for path, value in collector.items():
         if (
-            path.endswith(".queue_size")
+            path.endswith((".queue_size", ".max_recv_msg_size_mib", ".max_concurrent_streams"))
             or path.startswith("processors.batch.")
             or path.endswith(".retry_on_failure.max_elapsed_time")
         ):

@@ -211,9 +211,9 @@ def test_compose_refuses_the_collector_paths_without_a_token() -> None:
 def test_the_collector_refuses_an_oversized_request_and_keeps_serving(
     variables: dict[str, str], tmp_path: Path
 ) -> None:
-    # 5 MiB in one attribute: over the receiver's 4 MiB, sent with the right token.
+    # 2 MiB in one attribute: over the receiver's 1 MiB, sent with the right token.
     huge = trace_pb2.Span(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="huge")
-    huge.attributes.add(key="blob", value=common_pb2.AnyValue(string_value="x" * (5 << 20)))
+    huge.attributes.add(key="blob", value=common_pb2.AnyValue(string_value="x" * (2 << 20)))
     request = trace_service_pb2.ExportTraceServiceRequest(
         resource_spans=[trace_pb2.ResourceSpans(scope_spans=[trace_pb2.ScopeSpans(spans=[huge])])]
     )
