@@ -109,7 +109,8 @@ def project(
     token = collector_token(workdir) if make_token else {"COLLECTOR_AUTH_TOKEN": "made-by-the-steps"}
     variables = {**token, **(variables or {})}
     config = compose.resolve(*files.split(":"), project_dir=workdir, variables=variables)
-    overrides = [write_override(folder, "standins.yaml", stand_ins)] if (stand_ins := standins.override(config)) else []
+    stand_ins = standins.override(config, folder)
+    overrides = [write_override(folder, "standins.yaml", stand_ins)] if stand_ins else []
     compose_file = ":".join([files, *map(str, overrides), *map(str, extra)])
     result = Project(workdir, {**docker.env, **variables, "COMPOSE_FILE": compose_file}, config["name"])
     result.remove()  # what an interrupted run may have left

@@ -10,7 +10,7 @@ the native tests run, built static), at upstream's path, run as upstream's user.
   and `wget` for the healthcheck, the CA bundle, `/tmp` writable by all.
 - otel/opentelemetry-collector-contrib: the builder manifest's collector, at the contrib
   image's paths, on an empty root (no shell), as upstream's.
-- python (the app's base, through the Dockerfile's PYTHON_IMAGE argument): Debian
+- python (the app's base, in a copy of the Dockerfile with its FROM line changed): Debian
   bookworm made by debootstrap from this machine's own apt sources, with `python`,
   `venv` and this machine's CA bundle: the network here intercepts TLS, and pip inside
   the build fails without it.
@@ -310,23 +310,38 @@ def _runnable(image: str) -> str | None:
     return USED[image]
 
 
-def _base_image_arguments(build: dict) -> dict[str, str]:
-    """The Dockerfile's `ARG NAME=image` that a `FROM ${NAME}` uses, with their defaults."""
-    text = (Path(build["context"]) / build.get("dockerfile", "Dockerfile")).read_text()
-    defaults = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.M))
-    return {name: defaults[name] for name in re.findall(r"^FROM \$\{?(\w+)\}?", text, re.M) if name in defaults}
+def _with_stand_ins(dockerfile: str) -> str | None:
+    """The Dockerfile with each base image it names (`FROM image`, not an earlier stage)
+    replaced by its stand-in where the image cannot be had here; None where none is."""
+    stages: set[str] = set()
+    replaced = False
+
+    def stand_in(match: re.Match) -> str:
+        nonlocal replaced
+        image, stage = match["image"], match["stage"]
+        tag = None if image in stages else _runnable(image)
+        if stage:
+            stages.add(stage)
+        replaced |= tag is not None
+        return match[0].replace(image, tag) if tag else match[0]
+
+    text = re.sub(r"^FROM (?P<image>\S+)(?: AS (?P<stage>\S+))?$", stand_in, dockerfile, flags=re.M | re.I)
+    return text if replaced else None
 
 
-def override(config: dict) -> dict:
+def override(config: dict, folder: Path) -> dict:
     """A compose override that runs a stand-in for each image of `config` (resolved by
-    `docker compose config`) that cannot be had here; empty where all can."""
+    `docker compose config`) that cannot be had here; empty where all can. A build's
+    Dockerfile is copied into `folder` with its base images replaced."""
     services: dict[str, dict] = {}
     for name, service in config["services"].items():
         if "build" in service:
-            arguments = {arg: tag for arg, image in _base_image_arguments(service["build"]).items()
-                         if (tag := _runnable(image))}  # fmt: skip
-            if arguments:
-                services[name] = {"build": {"args": arguments}}
+            build = service["build"]
+            dockerfile = Path(build["context"]) / build.get("dockerfile", "Dockerfile")
+            if (text := _with_stand_ins(dockerfile.read_text())) is not None:
+                copy = folder / f"{name}.stand-in.Dockerfile"
+                copy.write_text(text)
+                services[name] = {"build": {"dockerfile": str(copy)}}
         elif tag := _runnable(service["image"]):
             services[name] = {"image": tag}
     return {"services": services} if services else {}

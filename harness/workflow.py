@@ -64,8 +64,8 @@ def _fill(value: str, matrix: Mapping[str, str]) -> str:
 
 
 def runs(path: Path = WORKFLOW) -> list[Run]:
-    """Every matrix entry of the workflow's one job."""
-    [job] = yaml.safe_load(path.read_text())["jobs"].values()
+    """Every matrix entry of the workflow's job that runs the stack (`compose-smoke`)."""
+    job = yaml.safe_load(path.read_text())["jobs"]["compose-smoke"]
     result = []
     for matrix in job["strategy"]["matrix"]["include"]:
         env = {name: _fill(str(value), matrix) for name, value in (job.get("env") or {}).items()}

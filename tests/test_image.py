@@ -14,7 +14,11 @@ DOCKERFILE = (REPO / "app" / "Dockerfile").read_text()
 
 
 def base_python_version() -> str:
-    match = re.search(r"^ARG PYTHON_IMAGE=python:(\d+\.\d+)\.\d+-slim-\w+@sha256:[0-9a-f]{64}$", DOCKERFILE, re.M)
+    # One literal FROM of an image, which Dependabot reads (it does not follow ARGs);
+    # the other stages start from it.
+    images = [image for image in re.findall(r"^FROM (\S+)", DOCKERFILE, re.M) if ":" in image]
+    assert len(images) == 1 and "$" not in DOCKERFILE.split("FROM", 1)[1].split("\n", 1)[0], images
+    match = re.fullmatch(r"python:(\d+\.\d+)\.\d+-slim-\w+@sha256:[0-9a-f]{64}", images[0])
     assert match, "the base image is pinned to an exact python:X.Y.Z-slim-<debian> tag and its digest"
     return match.group(1)
 

@@ -1,5 +1,5 @@
 """compose.scale.yaml as Docker Compose resolves it: the promises of tests/test_compose.py
-(hardening, loopback-only ports, pinned images, restart, Go's memory limit) on the scale
+(hardening, loopback-only ports, images, restart, Go's memory limit) on the scale
 variant, with the exceptions its images need and say why; the networks each engine is
 reachable on; the start-up order; and the versions the native tests run."""
 
@@ -18,8 +18,6 @@ VARIANTS = {
 }  # fmt: skip
 GO_SERVICES = {"jaeger", "jaeger-collector", "jaeger-ingester", "otel-collector"}
 JVM_SERVICES = {"kafka", "kafka-topics", "cassandra"}
-PINNED = re.compile(r"^[a-z0-9./_-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
-EXACT_TAG = re.compile(r"^[a-z0-9./_-]+:\d+\.\d+\.\d+$")
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
@@ -130,13 +128,12 @@ def test_the_ingesters_scale_and_the_spans_topic_has_a_stated_partition_count(va
     assert pipeline.topic_partitions(variant) == 24
 
 
-def test_every_image_is_pinned_by_digest_or_by_exact_tag_with_the_version_the_tests_run(variant: dict) -> None:
-    images = {name: service["image"] for name, service in variant["services"].items() if "build" not in service}
-    # By digest where one was confirmed from public sources (the collector), else by exact
-    # tag, as compose.scale.yaml says for each.
-    assert PINNED.match(images.pop("otel-collector"))
-    assert all(EXACT_TAG.match(image) for image in images.values()), images
+def test_every_image_has_the_version_the_tests_run(variant: dict) -> None:
+    # Digests: tests/test_compose.py::test_every_image_of_every_compose_file_is_pinned_by_digest.
+    images = {name: service["image"].split("@")[0] for name, service in variant["services"].items()
+              if "build" not in service}  # fmt: skip
     assert images == {
+        "otel-collector": f"otel/opentelemetry-collector-contrib:{binaries.COLLECTOR.version}",
         "jaeger": "jaegertracing/jaeger:2.13.0",
         "jaeger-collector": "jaegertracing/jaeger:2.13.0",
         "jaeger-ingester": "jaegertracing/jaeger:2.13.0",

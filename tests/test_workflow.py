@@ -1,0 +1,41 @@
+"""The GitHub workflow as written (.github/workflows/smoke.yml): its actions pinned by
+commit, every image the compose files name scanned once, in a scan job of its own, and
+the compose rows not slowed by a scan. (Its compose rows are run step by step under the
+real engine by tests/test_docker.py.)"""
+
+import re
+
+import yaml
+
+from harness import REPO
+
+WORKFLOW = yaml.safe_load((REPO / ".github" / "workflows" / "smoke.yml").read_text())
+
+
+def compose_images() -> set[str]:
+    """Every image an `image:` line of a compose file names, as written."""
+    files = (REPO / "compose.yaml", *sorted(REPO.glob("compose.*.yaml")))
+    return {image for path in files for image in re.findall(r"^\s+image:\s*(\S+)", path.read_text(), re.M)}
+
+
+def test_every_image_of_the_stack_is_scanned_once_and_the_apps_findings_fail_the_job() -> None:
+    scanned = [
+        (row["image"], row["fail-on-findings"]) for row in WORKFLOW["jobs"]["scan"]["strategy"]["matrix"]["include"]
+    ]
+    images = [image for image, _ in scanned]
+    assert len(images) == len(set(images))
+    assert set(images) == compose_images() | {"app"}
+    assert dict(scanned)["app"] == "1"
+
+
+def test_the_compose_rows_run_no_scan() -> None:
+    steps = WORKFLOW["jobs"]["compose-smoke"]["steps"]
+    assert not [step for step in steps if "trivy" in step.get("uses", "")]
+
+
+def test_every_action_is_pinned_by_commit_and_checkout_keeps_no_credentials() -> None:
+    steps = [step for job in WORKFLOW["jobs"].values() for step in job["steps"]]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", use) for use in uses), uses
+    checkouts = [step for step in steps if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
