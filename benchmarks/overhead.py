@@ -37,7 +37,7 @@ def _worker(setup: str, calls: int) -> float:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-    from inprocess_grpc import telemetry, users
+    from inprocess_grpc import traced_run, users
 
     class NoExport(SpanExporter):
         def export(self, spans: object) -> SpanExportResult:
@@ -48,7 +48,7 @@ def _worker(setup: str, calls: int) -> float:
         if isinstance(provider, TracerProvider):
             provider.force_flush()
 
-    bench_tracer = trace.get_tracer("benchmark")  # a proxy, like users.tracer
+    bench_tracer = trace.get_tracer("benchmark")  # a proxy, like users.TRACER
 
     def bare() -> None:
         with bench_tracer.start_as_current_span("GetUser") as span:
@@ -63,10 +63,11 @@ def _worker(setup: str, calls: int) -> float:
     if setup == "reference":
         call = lambda: {**users._INFO.get(USER, {}), **users._DETAIL.get(USER, {}), **users._SCORES.get(USER, {})}  # noqa: E731
     elif setup == "app":
-        tracing = telemetry.start_tracing()
+        run = traced_run.start()  # installed globally, as the app's own run does
+        call = lambda: users.get_user(USER, run.tracer)  # noqa: E731
 
         def finish() -> None:  # the app's own end: the flush, and a count of what was delivered
-            delivery = tracing.finish()
+            delivery = run.finish()
             assert not delivery.dropped and not delivery.failed, delivery
     elif setup in ("noop", "bare"):
         provider = TracerProvider()

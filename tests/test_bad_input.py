@@ -56,14 +56,14 @@ BAD_OTEL_VALUES = [
     ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "10s", "expected seconds above 0, for example 10"),
     ("OTEL_EXPORTER_OTLP_INSECURE", "yes", "expected true or false"),
     ("OTEL_SDK_DISABLED", "1", "expected true or false"),
-    ("OTEL_TRACES_SAMPLER", "always-on", "expected always_on, always_off, traceidratio"),
+    ("OTEL_TRACES_SAMPLER", "always-on", "expected always_on, always_off, parentbased_always_on"),
     ("OTEL_TRACES_SAMPLER_ARG", "half", "expected the sampled fraction, from 0 to 1"),
     ("OTEL_TRACES_SAMPLER_ARG", "1.5", "is not from 0 to 1"),
     ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1k", "is not a whole number; expected spans"),
     ("OTEL_BSP_MAX_QUEUE_SIZE", "0", "is not above 0"),
     ("OTEL_BSP_SCHEDULE_DELAY", "5s", "expected milliseconds"),
     ("OTEL_BSP_EXPORT_TIMEOUT", "30.5", "is not a whole number; expected milliseconds"),
-    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096", "larger than OTEL_BSP_MAX_QUEUE_SIZE=2048"),
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096", "max_export_batch_size must be less than or equal to max_queue_size"),
     ("OTEL_RESOURCE_ATTRIBUTES", "team", "entry 1 is not key=value"),
 ]
 

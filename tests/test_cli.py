@@ -1,8 +1,11 @@
 """The app as a process, without a backend: output, exit status, one-line errors, bounds."""
 
+import subprocess
+import sys
+
 import pytest
 
-from harness.app import assert_one_line_error, run_app
+from harness.app import BASE_ENV, assert_one_line_error, run_app
 from harness.servers import free_port
 
 pytestmark = pytest.mark.fast
@@ -44,6 +47,19 @@ def test_with_the_sdk_disabled_it_runs_and_says_no_trace_was_recorded() -> None:
     assert result.returncode == 0
     assert result.stdout.splitlines() == ["{}", JOHN_JSON]
     assert_one_line_error(result.stderr, "tracing is disabled")
+
+
+def test_with_the_sdk_disabled_no_exporter_is_made_and_grpc_not_even_imported() -> None:
+    # Python's own account of every module the run imported (-X importtime, on stderr).
+    env = {**BASE_ENV, "OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "inprocess_grpc"], env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    imported = {
+        line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")
+    }
+    assert "opentelemetry.sdk.trace" in imported
+    assert not [module for module in imported if module.split(".")[0] == "grpc" or "otlp" in module]
 
 
 def test_an_unsampled_trace_is_not_exported_and_that_is_said() -> None:

@@ -1,7 +1,8 @@
 """The two commands, `python -m inprocess_grpc` and `python -m inprocess_grpc.load`, run in
-process from their `main` with the real set-up (`telemetry.start_tracing`), a stand-in
-for the OTLP exporter in place of a backend: what they print, the line they say, the
-exit status, and the spans the backend is given."""
+process from their `main` with the real set-up (`traced_run.start`), given a stand-in
+for the OTLP exporter in place of a backend (their `exporter` argument; nothing global
+is changed): what they print, the line they say, the exit status, and the spans the
+backend is given."""
 
 import io
 import json
@@ -12,15 +13,15 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
+import grpc
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.util._once import Once
 
 import inprocess_grpc.__main__ as one_trace
-from inprocess_grpc import load, telemetry, users
+from inprocess_grpc import load, traced_run, users
 from inprocess_grpc.env_checks import ConfigError
 
 pytestmark = pytest.mark.fast
@@ -31,23 +32,27 @@ JOHN_JSON = (
 )
 # The span names of one trace of users 1 and 100, sorted.
 ONE_TRACE = ["GetDetail", "GetDetail", "GetInfo", "GetInfo", "GetScores", "GetScores", "GetUser", "GetUser", "main"]
-EXPORTER_LOG = "opentelemetry.exporter.otlp.proto.grpc.exporter"
+# The stand-in logs as the OTLP exporter does, under a logger of the SDK's tree.
+BACKEND_LOG = "opentelemetry.exporter.stand_in"
 
 
 class Backend(SpanExporter):
     """Stands in for the OTLP exporter: keeps what it is given, answers `result`, and
-    logs what the OTLP exporter logs when an export fails."""
+    logs what the OTLP exporter logs when an export fails (its message, with the gRPC
+    status code among the arguments)."""
 
-    _timeout = 10.0  # where the OTLP exporter keeps its timeout
+    _timeout = 10.0  # where the OTLP exporter keeps its timeout (sdk_compat.export_timeout)
 
-    def __init__(self, result: SpanExportResult = SpanExportResult.SUCCESS, error: str | None = None) -> None:
+    def __init__(self, result: SpanExportResult = SpanExportResult.SUCCESS) -> None:
         self.result = result
-        self.error = error
+        self.error: tuple[grpc.StatusCode, str] | None = None  # the code and details logged
         self.spans: list[ReadableSpan] = []
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self.error:
-            logging.getLogger(EXPORTER_LOG).error(self.error)
+            logging.getLogger(BACKEND_LOG).error(
+                "Failed to export %s to %s, error code: %s, error details: %s", "traces", "127.0.0.1:4317", *self.error
+            )
         if self.result is SpanExportResult.SUCCESS:
             self.spans.extend(spans)
         return self.result
@@ -55,36 +60,21 @@ class Backend(SpanExporter):
 
 @pytest.fixture(autouse=True)
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """What a new process starts with: no OTEL_* variable, no global tracer provider, the
-    SDK's logger and the signal handlers as Python leaves them. Restored afterwards."""
+    """What a new process starts with: no OTEL_* variable, and the signal handlers as
+    Python leaves them (restored afterwards)."""
     for name in list(os.environ):
         if name.startswith("OTEL_") or name == "JAEGER_URL":
             monkeypatch.delenv(name)
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER_SET_ONCE", Once())
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
-    # The app's tracer is bound to the first global provider it sees; a fresh one here.
-    fresh_tracer = trace.get_tracer("inprocess_grpc")
-    for module in (users, one_trace, load):
-        monkeypatch.setattr(module, "tracer", fresh_tracer)
-    # The exporter's logger drops a message repeated within 20 s: it starts with none seen.
-    for seen in logging.getLogger(EXPORTER_LOG).filters:
-        if hasattr(seen, "last_log"):
-            monkeypatch.delattr(seen, "last_log")
-    sdk_logger = logging.getLogger("opentelemetry")
-    handlers, propagate = list(sdk_logger.handlers), sdk_logger.propagate
     signals = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     yield
-    sdk_logger.handlers[:], sdk_logger.propagate = handlers, propagate
     for signum, handler in signals.items():
         signal.signal(signum, handler)
 
 
 @pytest.fixture
-def backend(monkeypatch: pytest.MonkeyPatch) -> Backend:
+def backend() -> Backend:
     """The backend the commands export to, in place of the OTLP exporter."""
-    stand_in = Backend()
-    monkeypatch.setattr(telemetry, "_otlp_exporter", lambda: stand_in)
-    return stand_in
+    return Backend()
 
 
 def names(spans: Sequence[ReadableSpan]) -> list[str]:
@@ -104,7 +94,7 @@ def exported_trace_line(err: str) -> str:
 def test_the_lookups_are_printed_and_exported_as_one_trace_under_main(
     backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert one_trace.main([]) == 0
+    assert one_trace.main([], exporter=backend) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == ["{}", JOHN_JSON]
     trace_id = exported_trace_line(err)
@@ -116,7 +106,7 @@ def test_the_lookups_are_printed_and_exported_as_one_trace_under_main(
 
 
 def test_the_ids_given_are_looked_up_in_their_order(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
-    assert one_trace.main(["100", "7"]) == 0
+    assert one_trace.main(["100", "7"], exporter=backend) == 0
     assert capsys.readouterr().out.splitlines() == [JOHN_JSON, "{}"]
     assert [span.attributes["user.id"] for span in backend.spans if span.name == "GetUser"] == ["100", "7"]
 
@@ -129,12 +119,12 @@ def test_each_users_json_is_written_out_before_the_next_lookup(
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(written, encoding="utf-8"))
     seen_at_each_lookup = []
 
-    def get_user(user_id: int) -> dict:
+    def get_user(user_id: int, tracer: trace.Tracer) -> dict:
         seen_at_each_lookup.append(written.getvalue().decode())
-        return users.get_user(user_id)
+        return users.get_user(user_id, tracer)
 
     monkeypatch.setattr(one_trace, "get_user", get_user)
-    one_trace.main(["1", "100", "5"])
+    one_trace.main(["1", "100", "5"], exporter=backend)
     assert seen_at_each_lookup == ["", "{}\n", "{}\n" + JOHN_JSON + "\n"]
 
 
@@ -142,7 +132,7 @@ def test_a_backend_that_fails_every_export_is_exit_status_3_with_the_spans_count
     backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
     backend.result = SpanExportResult.FAILURE
-    assert one_trace.main([]) == 3
+    assert one_trace.main([], exporter=backend) == 3
     out, err = capsys.readouterr()
     assert out.splitlines() == ["{}", JOHN_JSON]
     assert err == (
@@ -155,32 +145,32 @@ def test_a_backend_that_fails_every_export_is_exit_status_3_with_the_spans_count
 def test_the_exporters_logged_error_becomes_the_hint_and_reaches_stderr_only_with_sdk_logs(
     sdk_logs: bool, backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    error = (
-        "Failed to export traces to 127.0.0.1:4317, error code: StatusCode.UNAVAILABLE, error details: "
+    details = (
         "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:4317: Failed to connect to "
         "remote host: Connection refused"
     )
-    backend.result, backend.error = SpanExportResult.FAILURE, error
-    verdict = (
+    backend.result, backend.error = SpanExportResult.FAILURE, (grpc.StatusCode.UNAVAILABLE, details)
+    error = f"Failed to export traces to 127.0.0.1:4317, error code: StatusCode.UNAVAILABLE, error details: {details}"
+    said = (
         "inprocess-grpc: export failed, 9 of 9 spans not delivered: nothing listens there: is the backend "
         f"running, and is the port right? ({error})\n"
     )
-    assert one_trace.main(["--sdk-logs"] if sdk_logs else []) == 3
-    shown = f"ERROR {EXPORTER_LOG}: {error}\n" if sdk_logs else ""
-    assert capsys.readouterr().err == shown + verdict
+    assert one_trace.main(["--sdk-logs"] if sdk_logs else [], exporter=backend) == 3
+    shown = f"ERROR {BACKEND_LOG}: {error}\n" if sdk_logs else ""
+    assert capsys.readouterr().err == shown + said
 
 
 def test_a_bad_otel_value_stops_the_run_before_any_lookup_with_status_4(
     backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always-on")
-    assert one_trace.main([]) == 4
+    assert one_trace.main([], exporter=backend) == 4
     assert capsys.readouterr() == (
         "",
         "inprocess-grpc: error: OTEL_TRACES_SAMPLER='always-on' is not a known value; expected always_on, "
-        "always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio\n",
+        "always_off, parentbased_always_on, parentbased_always_off, traceidratio, parentbased_traceidratio\n",
     )
-    assert not isinstance(trace.get_tracer_provider(), TracerProvider)  # nothing was set up
+    assert backend.spans == []  # nothing was run
 
 
 def test_the_console_script_exits_with_mains_status(
@@ -194,63 +184,53 @@ def test_the_console_script_exits_with_mains_status(
     assert capsys.readouterr().err.startswith("inprocess-grpc: error: OTEL_SDK_DISABLED='maybe' is neither")
 
 
-def test_with_the_sdk_disabled_there_is_no_exporter_and_that_is_said(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_with_the_sdk_disabled_nothing_is_exported_and_that_is_said(
+    backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # That no exporter is even made (gRPC not imported): tests/test_cli.py, in a process of its own.
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
-
-    def no_exporter() -> None:
-        raise AssertionError("an exporter was made with the SDK disabled")
-
-    monkeypatch.setattr(telemetry, "_otlp_exporter", no_exporter)
-    assert one_trace.main([]) == 0
+    assert one_trace.main([], exporter=backend) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == ["{}", JOHN_JSON]
     assert err == "inprocess-grpc: tracing is disabled (OTEL_SDK_DISABLED), no trace recorded\n"
-    assert isinstance(trace.get_tracer_provider(), TracerProvider)
+    assert backend.spans == []
 
 
-def test_an_unsampled_trace_through_the_real_otlp_exporter_exports_nothing(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_an_unsampled_trace_exports_nothing_and_that_is_said(
+    backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
-    assert one_trace.main(["100"]) == 0
+    assert one_trace.main(["100"], exporter=backend) == 0
     err = capsys.readouterr().err
     assert re.fullmatch(
         r"inprocess-grpc: trace [0-9a-f]{32} not sampled \(OTEL_TRACES_SAMPLER\), nothing exported\n", err
     )
+    assert backend.spans == []
 
 
-def test_under_the_distro_its_provider_and_exporter_are_used_and_ours_is_not_made(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_with_a_provider_set_up_already_its_exporter_is_used_and_ours_is_not_made(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # What opentelemetry-instrument leaves: a global SDK provider with its own exporter.
+    # What opentelemetry-instrument leaves: an SDK provider with its own exporter (the
+    # app finds it as the global provider: tests/test_distro.py).
     distro_exporter = InMemorySpanExporter()
     distro = TracerProvider()
     distro.add_span_processor(SimpleSpanProcessor(distro_exporter))
-    trace.set_tracer_provider(distro)
-
-    def no_exporter() -> None:
-        raise AssertionError("a second exporter was made under the distro")
-
-    monkeypatch.setattr(telemetry, "_otlp_exporter", no_exporter)
-    assert one_trace.main([]) == 0
+    assert one_trace.main([], provider=distro) == 0
     trace_id = exported_trace_line(capsys.readouterr().err)
     assert names(distro_exporter.get_finished_spans()) == ONE_TRACE
     assert {f"{span.context.trace_id:032x}" for span in distro_exporter.get_finished_spans()} == {trace_id}
-    assert trace.get_tracer_provider() is distro
 
 
 def stop_at_lookup(module: object, number: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGTERM to the process as the command starts its `number`th lookup."""
     calls = []
 
-    def get_user(user_id: int) -> dict:
+    def get_user(user_id: int, tracer: trace.Tracer) -> dict:
         calls.append(user_id)
         if len(calls) == number:
             os.kill(os.getpid(), signal.SIGTERM)
-        return users.get_user(user_id)
+        return users.get_user(user_id, tracer)
 
     monkeypatch.setattr(module, "get_user", get_user)
 
@@ -259,7 +239,7 @@ def test_sigterm_ends_the_run_with_what_was_done_exported_and_status_143(
     backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stop_at_lookup(one_trace, 2, monkeypatch)
-    assert one_trace.main(["1", "100"]) == 128 + 15
+    assert one_trace.main(["1", "100"], exporter=backend) == 128 + 15
     out, err = capsys.readouterr()
     assert out.splitlines() == ["{}"]
     trace_id = exported_trace_line(err.splitlines(keepends=True)[0])
@@ -271,26 +251,41 @@ def test_sigterm_ends_the_run_with_what_was_done_exported_and_status_143(
     assert [event.attributes["exception.message"] for event in root.events] == ["SIGTERM"]
 
 
-def test_start_tracing_alone_keeps_the_sdks_logs_off_stderr_and_registers_no_exit_hook(
+def test_a_run_keeps_the_sdks_logs_off_stderr_and_leaves_no_handler_nor_exit_hook_behind(
     backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The benchmarks call it so. The provider is shut down by finish, when the program
+    # The benchmarks run it so. The provider is shut down by finish, when the program
     # chooses, not by an exit hook that would run after the exit status is decided.
     hooks: list[Callable] = []
-    monkeypatch.setattr("atexit.register", hooks.append)
-    tracing = telemetry.start_tracing()
+    monkeypatch.setattr("atexit.register", lambda hook: hooks.append(hook) or hook)
+    monkeypatch.setattr("atexit.unregister", hooks.remove)
+    sdk_logger = logging.getLogger("opentelemetry")
+    before = (list(sdk_logger.handlers), sdk_logger.propagate)
+    run = traced_run.start(exporter=backend)
     logging.getLogger("opentelemetry.sdk").error("not shown")
     assert capsys.readouterr().err == ""
+    assert [error.message for error in run.finish().errors] == ["not shown"]
+    assert (list(sdk_logger.handlers), sdk_logger.propagate) == before
     assert hooks == []
-    assert tracing.finish().errors == ["not shown"]
 
 
 def test_an_exporter_setting_the_otlp_exporter_refuses_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # Past our checks: the exporter's own variable of retryable gRPC codes.
     monkeypatch.setenv("OTEL_PYTHON_EXPORTER_OTLP_GRPC_RETRYABLE_ERROR_CODES", "UNAVAILABLE,SOMETIMES")
     with pytest.raises(ConfigError) as refused:
-        telemetry._otlp_exporter()
+        traced_run.start()
     assert str(refused.value) == "the OTLP exporter rejects its OTEL_EXPORTER_OTLP_* settings: 'SOMETIMES'"
+
+
+def test_a_batch_larger_than_the_queue_is_refused_by_the_sdks_own_check_with_status_4(
+    backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096")
+    assert one_trace.main([], exporter=backend) == 4
+    assert capsys.readouterr().err == (
+        "inprocess-grpc: error: OTEL_BSP_MAX_EXPORT_BATCH_SIZE / OTEL_BSP_MAX_QUEUE_SIZE refused by the SDK's"
+        " batch span processor: max_export_batch_size must be less than or equal to max_queue_size.\n"
+    )
 
 
 def test_the_help_names_the_command_its_arguments_and_what_each_does(
@@ -325,7 +320,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def test_a_load_run_makes_the_traces_asked_for_and_prints_what_became_of_their_spans(
     backend: Backend, clock: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert load.main(["--repeat", "3", "100"]) == 0
+    assert load.main(["--repeat", "3", "100"], exporter=backend) == 0
     out, err = capsys.readouterr()
     assert json.loads(out) == {
         "traces": 3,
@@ -343,7 +338,7 @@ def test_a_load_run_makes_the_traces_asked_for_and_prints_what_became_of_their_s
 def test_a_load_run_without_repeat_or_duration_makes_one_trace_of_users_1_and_100(
     backend: Backend, clock: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert load.main([]) == 0
+    assert load.main([], exporter=backend) == 0
     assert json.loads(capsys.readouterr().out)["traces"] == 1
     assert names(backend.spans) == ONE_TRACE
     assert sorted(span.attributes["user.id"] for span in backend.spans if span.name == "GetUser") == ["1", "100"]
@@ -353,7 +348,7 @@ def test_a_load_run_with_a_rate_and_a_duration_makes_rate_times_duration_traces(
     backend: Backend, clock: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Due at 0, 0.25, 0.5 and 0.75 s; the run ends when the last is done, 0.75 s in.
-    assert load.main(["--rate", "4", "--duration", "1", "100"]) == 0
+    assert load.main(["--rate", "4", "--duration", "1", "100"], exporter=backend) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["traces"], summary["seconds"], summary["spans"]["ended"]) == (4, 0.75, 20)
 
@@ -362,7 +357,7 @@ def test_a_load_run_whose_exports_fail_counts_them_and_exits_3(
     backend: Backend, clock: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
     backend.result = SpanExportResult.FAILURE
-    assert load.main(["--repeat", "2"]) == 3
+    assert load.main(["--repeat", "2"], exporter=backend) == 3
     out, err = capsys.readouterr()
     assert json.loads(out)["spans"] == {"ended": 18, "exported": 0, "failed": 18, "dropped": 0}
     assert err == (
@@ -374,11 +369,11 @@ def test_a_load_run_whose_exports_fail_counts_them_and_exits_3(
 def test_a_load_run_shows_the_sdks_logs_with_sdk_logs(
     backend: Backend, clock: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    backend.result, backend.error = SpanExportResult.FAILURE, "Failed to export traces to 127.0.0.1:9"
-    assert load.main(["--sdk-logs"]) == 3
+    backend.result, backend.error = SpanExportResult.FAILURE, (grpc.StatusCode.INTERNAL, "boom")
+    error = "Failed to export traces to 127.0.0.1:4317, error code: StatusCode.INTERNAL, error details: boom"
+    assert load.main(["--sdk-logs"], exporter=backend) == 3
     assert capsys.readouterr().err == (
-        f"ERROR {EXPORTER_LOG}: Failed to export traces to 127.0.0.1:9\n"
-        "inprocess-grpc: export failed, 9 of 9 spans not delivered: Failed to export traces to 127.0.0.1:9\n"
+        f"ERROR {BACKEND_LOG}: {error}\ninprocess-grpc: export failed, 9 of 9 spans not delivered: {error}\n"
     )
 
 
@@ -386,7 +381,7 @@ def test_a_load_run_with_a_bad_otel_value_makes_nothing_and_exits_4(
     backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "1k")
-    assert load.main(["--repeat", "2"]) == 4
+    assert load.main(["--repeat", "2"], exporter=backend) == 4
     assert capsys.readouterr() == (
         "",
         "inprocess-grpc: error: OTEL_BSP_MAX_QUEUE_SIZE='1k' is not a whole number; expected spans, a whole number "
@@ -399,7 +394,7 @@ def test_sigterm_ends_a_load_run_with_the_traces_done_counted_and_status_143(
 ) -> None:
     # Stopped at the first lookup of the third trace: two traces done, and its root span.
     stop_at_lookup(load, 5, monkeypatch)
-    assert load.main(["--repeat", "5"]) == 128 + 15
+    assert load.main(["--repeat", "5"], exporter=backend) == 128 + 15
     out, err = capsys.readouterr()
     assert json.loads(out)["traces"] == 2
     assert json.loads(out)["spans"] == {"ended": 19, "exported": 19, "failed": 0, "dropped": 0}
@@ -413,7 +408,7 @@ def test_the_load_summary_comes_before_the_verdict_when_both_go_to_one_file(
     both = io.BytesIO()
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(both, encoding="utf-8"))
     monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(both, encoding="utf-8", line_buffering=True))
-    load.main(["--repeat", "1"])
+    load.main(["--repeat", "1"], exporter=backend)
     first, second = both.getvalue().decode().splitlines()
     assert json.loads(first)["traces"] == 1
     assert second == "inprocess-grpc: 1 traces, 9 spans delivered"

@@ -5,12 +5,14 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 
+import grpc
 import pytest
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from inprocess_grpc.delivery import CountingExporter, Delivery, SdkLog, Tracing
+from inprocess_grpc import tracing
+from inprocess_grpc.delivery import CountingExporter, Delivery, ExportError, ExportLog
+from inprocess_grpc.traced_run import TracedRun
 
 pytestmark = pytest.mark.fast
 
@@ -87,22 +89,10 @@ def test_after_its_deadline_an_export_fails_at_once_without_reaching_the_exporte
     assert (inner.calls, exporter.exported, exporter.failed) == (0, 0, 5)
 
 
-@pytest.mark.parametrize(
-    ("variables", "seconds"),
-    [
-        ({}, 10.0),
-        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "7"}, 7.0),
-        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "7", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "3"}, 3.0),
-    ],
-)
-def test_the_flush_bound_is_the_otlp_exporters_own_timeout(
-    variables: dict[str, str], seconds: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-    assert CountingExporter(OTLPSpanExporter(endpoint="http://127.0.0.1:9")).timeout == seconds
+def test_the_flush_bound_is_the_exporters_own_timeout() -> None:
+    # The OTLP exporter's, as it reads its variables: tests/test_sdk_compat.py.
+    assert CountingExporter(Answers()).timeout == 10.0
+    assert CountingExporter(Hangs()).timeout == 0.2
 
 
 def test_dropped_spans_are_the_ended_ones_neither_exported_nor_failed() -> None:
@@ -110,90 +100,102 @@ def test_dropped_spans_are_the_ended_ones_neither_exported_nor_failed() -> None:
     assert Delivery(ended=100).dropped is None  # the distro's exporter is not counted
 
 
+EXPORTER_LOG = "opentelemetry.exporter.otlp.proto.grpc.exporter"
+SDK_LOGGER = logging.getLogger("opentelemetry")
+
+
 @pytest.fixture
-def sdk_logger() -> Iterator[logging.Logger]:
-    logger = logging.getLogger("opentelemetry")
-    handlers, propagate = list(logger.handlers), logger.propagate
-    yield logger
-    logger.handlers[:], logger.propagate = handlers, propagate
+def log() -> Iterator[ExportLog]:
+    with ExportLog(shown=False) as attached:
+        yield attached
 
 
-def test_the_sdks_errors_and_warnings_are_kept_apart_first_line_only(sdk_logger: logging.Logger) -> None:
-    log = SdkLog(shown=False)
-    exporter_log = logging.getLogger("opentelemetry.exporter.otlp.proto.grpc.exporter")
-    exporter_log.warning("Transient error, retrying in 1s.\ndetails")
+def test_the_sdks_errors_and_warnings_are_kept_apart_first_line_only_with_their_status_code(log: ExportLog) -> None:
+    exporter_log = logging.getLogger(EXPORTER_LOG)
+    exporter_log.warning("Transient error %s, retrying in 1s.\ndetails", grpc.StatusCode.UNAVAILABLE)
     exporter_log.error("Failed to export traces\ndetails")
     exporter_log.info("not kept")
-    assert (log.errors, log.warnings) == (["Failed to export traces"], ["Transient error, retrying in 1s."])
-
-
-def test_only_the_sdks_records_are_kept(sdk_logger: logging.Logger) -> None:
-    log = SdkLog(shown=False)
-    logging.getLogger("urllib3.connectionpool").error("not the SDK's")
-    logging.getLogger("opentelemetry.sdk.trace").error("the SDK's")
-    assert log.errors == ["the SDK's"]
-
-
-def test_the_sdks_records_never_reach_the_programs_own_log_handlers(
-    sdk_logger: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    # caplog's handler is on the root logger, where a program's own logging set-up is.
-    SdkLog(shown=False)
-    logging.getLogger("opentelemetry.exporter.otlp.proto.grpc.exporter").error("Failed to export traces")
-    assert caplog.records == []
-
-
-def test_the_sdks_records_reach_stderr_only_when_asked(
-    sdk_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
-) -> None:
-    SdkLog(shown=False)
-    logging.getLogger("opentelemetry.sdk").error("hidden")
-    assert capsys.readouterr().err == ""
-    SdkLog(shown=True)
-    logging.getLogger("opentelemetry.sdk").error("shown")
-    assert capsys.readouterr().err == "ERROR opentelemetry.sdk: shown\n"
-
-
-def test_finish_counts_every_ended_span_and_what_the_exporter_did(sdk_logger: logging.Logger) -> None:
-    provider = TracerProvider(shutdown_on_exit=False)
-    exporter = CountingExporter(Answers(SpanExportResult.SUCCESS))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    tracing = Tracing(provider, SdkLog(shown=False), exporter)
-    for _ in range(3):
-        provider.get_tracer("test").start_span("span").end()
-    assert tracing.finish() == Delivery(ended=3, exported=3, failed=0)
-
-
-def test_finish_gives_the_sdks_errors_and_warnings_logged_while_exporting(sdk_logger: logging.Logger) -> None:
-    provider = TracerProvider(shutdown_on_exit=False)
-    exporter = CountingExporter(Answers(SpanExportResult.FAILURE))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    tracing = Tracing(provider, SdkLog(shown=False), exporter)
-    provider.get_tracer("test").start_span("span").end()
-    sdk_log = logging.getLogger("opentelemetry.sdk.trace.export")
-    sdk_log.warning("Transient error StatusCode.UNAVAILABLE encountered, retrying in 1.00s.")
-    sdk_log.error("Failed to export traces, error code: StatusCode.UNAVAILABLE")
-    assert tracing.finish() == Delivery(
-        ended=1,
-        exported=0,
-        failed=1,
-        errors=["Failed to export traces, error code: StatusCode.UNAVAILABLE"],
-        retries=["Transient error StatusCode.UNAVAILABLE encountered, retrying in 1.00s."],
+    assert (log.errors, log.warnings) == (
+        [ExportError(None, "Failed to export traces")],
+        [ExportError("UNAVAILABLE", "Transient error StatusCode.UNAVAILABLE, retrying in 1s.")],
     )
 
 
-def test_finish_cuts_short_an_export_that_outlasts_the_timeout(sdk_logger: logging.Logger) -> None:
-    provider = TracerProvider(shutdown_on_exit=False)
-    exporter = CountingExporter(Hangs())
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    tracing = Tracing(provider, SdkLog(shown=False), exporter)
-    provider.get_tracer("test").start_span("span").end()
+def test_only_the_sdks_records_are_kept(log: ExportLog) -> None:
+    logging.getLogger("urllib3.connectionpool").error("not the SDK's")
+    logging.getLogger("opentelemetry.sdk.trace").error("the SDK's")
+    assert log.errors == [ExportError(None, "the SDK's")]
+
+
+def test_the_sdks_records_never_reach_the_programs_own_log_handlers(caplog: pytest.LogCaptureFixture) -> None:
+    # caplog's handler is on the root logger, where a program's own logging set-up is.
+    with ExportLog(shown=False):
+        logging.getLogger(EXPORTER_LOG).error("Failed to export traces")
+    assert caplog.records == []
+
+
+def test_the_sdks_records_reach_stderr_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    with ExportLog(shown=False):
+        logging.getLogger("opentelemetry.sdk").error("hidden")
+    assert capsys.readouterr().err == ""
+    with ExportLog(shown=True):
+        logging.getLogger("opentelemetry.sdk").error("shown")
+    assert capsys.readouterr().err == "ERROR opentelemetry.sdk: shown\n"
+
+
+def test_detached_the_sdks_logger_is_as_it_was() -> None:
+    before = (list(SDK_LOGGER.handlers), SDK_LOGGER.propagate)
+    with ExportLog(shown=True):
+        assert (list(SDK_LOGGER.handlers), SDK_LOGGER.propagate) != before
+    assert (list(SDK_LOGGER.handlers), SDK_LOGGER.propagate) == before
+
+
+def traced_run(exporter: SpanExporter | None) -> TracedRun:
+    """A run on the pattern's provider (tracing.py), counting with `exporter` (None: the
+    provider's own exporter, which the run does not count)."""
+    counting = CountingExporter(exporter) if exporter else None
+    provider = tracing.tracer_provider(counting or Answers(SpanExportResult.SUCCESS))
+    return TracedRun(provider, ExportLog(shown=False).attach(), counting)
+
+
+def test_finish_counts_every_ended_span_and_what_the_exporter_did() -> None:
+    run = traced_run(Answers(SpanExportResult.SUCCESS))
+    for _ in range(3):
+        run.tracer.start_span("span").end()
+    assert run.finish() == Delivery(ended=3, exported=3, failed=0)
+
+
+def test_finish_gives_the_sdks_errors_and_warnings_logged_while_exporting() -> None:
+    run = traced_run(Answers(SpanExportResult.FAILURE))
+    run.tracer.start_span("span").end()
+    sdk_log = logging.getLogger(EXPORTER_LOG)
+    sdk_log.warning("Transient error %s encountered, retrying in 1.00s.", grpc.StatusCode.UNAVAILABLE)
+    sdk_log.error("Failed to export traces, error code: %s", grpc.StatusCode.UNAVAILABLE)
+    assert run.finish() == Delivery(
+        ended=1,
+        exported=0,
+        failed=1,
+        errors=[ExportError("UNAVAILABLE", "Failed to export traces, error code: StatusCode.UNAVAILABLE")],
+        retries=[ExportError("UNAVAILABLE", "Transient error StatusCode.UNAVAILABLE encountered, retrying in 1.00s.")],
+    )
+
+
+def test_finish_cuts_short_an_export_that_outlasts_the_timeout() -> None:
+    run = traced_run(Hangs())
+    run.tracer.start_span("span").end()
     # The export in progress is aborted at the bound: the span counts as failed.
-    assert tracing.finish() == Delivery(ended=1, exported=0, failed=1)
+    assert run.finish() == Delivery(ended=1, exported=0, failed=1)
 
 
-def test_under_a_provider_without_our_exporter_only_ended_spans_are_counted(sdk_logger: logging.Logger) -> None:
-    provider = TracerProvider(shutdown_on_exit=False)
-    tracing = Tracing(provider, SdkLog(shown=False))
-    provider.get_tracer("test").start_span("span").end()
-    assert tracing.finish() == Delivery(ended=1)
+def test_under_a_provider_without_our_exporter_only_ended_spans_are_counted() -> None:
+    run = traced_run(None)
+    run.tracer.start_span("span").end()
+    assert run.finish() == Delivery(ended=1)
+
+
+def test_finish_detaches_the_sdks_log() -> None:
+    before = list(SDK_LOGGER.handlers)
+    run = traced_run(Answers(SpanExportResult.SUCCESS))
+    assert list(SDK_LOGGER.handlers) != before
+    run.finish()
+    assert list(SDK_LOGGER.handlers) == before

@@ -1,4 +1,4 @@
-"""The exit status a script reads, and the line said with it: each kind of outcome, and
+"""The exit status a script reads, and the line said with it: each outcome, and
 a signal that stops a run (in process: no backend, no subprocess)."""
 
 import os
@@ -7,19 +7,19 @@ import signal
 import pytest
 
 from inprocess_grpc import cli
-from inprocess_grpc.verdict import Kind, Verdict
+from inprocess_grpc.outcome import Outcome, Status
 
 pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize(
-    ("kind", "status"),
-    [(Kind.DELIVERED, 0), (Kind.EXPORT_FAILED, 3), (Kind.BAD_CONFIG, 4), (Kind.SPANS_DROPPED, 5)],
+    ("outcome", "exit_status"),
+    [(Status.DELIVERED, 0), (Status.EXPORT_FAILED, 3), (Status.BAD_CONFIG, 4), (Status.SPANS_DROPPED, 5)],
 )
-def test_each_kind_of_outcome_has_its_exit_status_and_says_its_line(
-    kind: Kind, status: int, capsys: pytest.CaptureFixture[str]
+def test_each_outcome_has_its_exit_status_and_says_its_line(
+    outcome: Status, exit_status: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.conclude(Verdict(kind, "what happened")) == status
+    assert cli.report(Outcome(outcome, "what happened")) == exit_status
     assert capsys.readouterr().err == "inprocess-grpc: what happened\n"
 
 
@@ -39,7 +39,7 @@ def test_a_signal_ends_the_block_and_the_run_exits_128_plus_its_number(
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    assert cli.conclude(Verdict(Kind.DELIVERED, "trace exported"), stop) == 128 + signum
+    assert cli.report(Outcome(Status.DELIVERED, "trace exported"), stop) == 128 + signum
     name = signal.Signals(signum).name
     assert (
         capsys.readouterr().err == f"inprocess-grpc: trace exported\ninprocess-grpc: stopped by {name}, spans flushed\n"

@@ -1,23 +1,17 @@
 """What the two commands (`inprocess_grpc` and `inprocess_grpc.load`) share: the user
-ids and `--sdk-logs` on the command line, errors in one line, exit statuses, and a
-signal that ends a run after its spans are flushed."""
+ids and `--sdk-logs` on the command line, errors in one line, the outcome said and its
+exit status returned, and a signal that ends a run after its spans are flushed."""
 
 import argparse
 import signal
 import sys
 from types import FrameType, TracebackType
 
+from inprocess_grpc.outcome import Outcome
 from inprocess_grpc.users import check_user_id
-from inprocess_grpc.verdict import Kind, Verdict
 
 PROG = "inprocess-grpc"
-EXIT_USAGE = 2  # bad command line (argparse's convention)
-EXIT_STATUS = {
-    Kind.DELIVERED: 0,
-    Kind.EXPORT_FAILED: 3,  # the data was printed, the spans were not delivered
-    Kind.BAD_CONFIG: 4,  # the OTEL_* environment cannot work; nothing was run
-    Kind.SPANS_DROPPED: 5,  # exported what it could, but the SDK's full queue dropped spans
-}
+EXIT_USAGE = 2  # bad command line (argparse's convention); the others: outcome.Status
 # A signal ends the run the shell's way: 128 + the signal number, after the flush.
 
 
@@ -55,7 +49,8 @@ def parser(description: str) -> argparse.ArgumentParser:
     return result
 
 
-def say(message: str) -> None:
+def to_stderr(message: str) -> None:
+    """One line on stderr, after the program's name."""
     print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
@@ -94,10 +89,10 @@ class StoppedBySignal:
         return False
 
 
-def conclude(verdict: Verdict, stop: StoppedBySignal | None = None) -> int:
-    """Say the verdict (and the signal, if one stopped the run); return the exit status."""
-    say(verdict.line)
+def report(outcome: Outcome, stop: StoppedBySignal | None = None) -> int:
+    """Say the outcome's line (and the signal, if one stopped the run); return the exit status."""
+    to_stderr(outcome.line)
     if stop is not None and stop.signum is not None:
-        say(f"stopped by {signal.Signals(stop.signum).name}, spans flushed")
+        to_stderr(f"stopped by {signal.Signals(stop.signum).name}, spans flushed")
         return 128 + stop.signum
-    return EXIT_STATUS[verdict.kind]
+    return int(outcome.status)

@@ -1,15 +1,14 @@
-"""What became of the spans, and a flush that ends: the extras around the canonical
-set-up of `telemetry`, for a short-lived program that must not lose spans silently.
+"""What became of the spans, and a flush that ends: the accounting a short-lived program
+needs around the set-up of `tracing`, so that it never loses spans silently.
 
 - `CountingExporter` wraps the OTLP exporter and counts what it delivered and what it
-  failed to; a processor counts the spans the program ended. Spans ended but neither
+  failed to; `EndedSpans` counts the spans the program ended. Spans ended but neither
   delivered nor failed were dropped by the batch processor's full queue
   (OTEL_BSP_MAX_QUEUE_SIZE), with a warning the user would not see.
-- `SdkLog` keeps the errors the SDK logs while exporting: the exporter does not raise.
-- `Tracing.finish` flushes within the exporter's own timeout, even when the backend is
-  down, and returns the `Delivery`.
-- Under `opentelemetry-instrument` the distro's provider and exporter are used as they
-  are: only the ended spans and the logged errors are known then.
+- `ExportLog` keeps the errors the SDK logs while exporting (the exporter logs them, it
+  does not raise), each with its gRPC status code, for the outcome's hint.
+- `flush_within` flushes within the exporter's own timeout, even when the backend is
+  down, however many spans are queued.
 """
 
 import logging
@@ -17,21 +16,33 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from inprocess_grpc import sdk_compat
+
+
+@dataclass(frozen=True)
+class ExportError:
+    """One error or retry the SDK logged: the gRPC status code, where the record has one,
+    and the message's first line."""
+
+    status: str | None
+    message: str
+
 
 @dataclass
 class Delivery:
-    """What became of the spans the program ended. Under the distro only `ended` and
-    the messages are known."""
+    """What became of the spans the program ended. Under a provider that is not the app's
+    (the distro's), only `ended` and the logged errors are known."""
 
     ended: int
     exported: int | None = None
     failed: int | None = None
-    errors: list[str] = field(default_factory=list)  # the SDK's export errors, first line each
-    retries: list[str] = field(default_factory=list)  # its warnings, such as a transient error retried
+    errors: list[ExportError] = field(default_factory=list)  # the SDK's export errors
+    retries: list[ExportError] = field(default_factory=list)  # its warnings: transient errors retried
 
     @property
     def dropped(self) -> int | None:
@@ -41,34 +52,54 @@ class Delivery:
         return self.ended - self.exported - self.failed
 
 
-class SdkLog(logging.Handler):
-    """The SDK's log records while the program runs: errors and warnings kept for the
-    verdict, and shown on stderr only when asked for (`--sdk-logs`).
+class ExportLog(logging.Handler):
+    """The SDK's log records while the program runs, from `attach()` to `detach()` (or
+    the two ends of a `with` block): errors and warnings kept, and shown on stderr only
+    when asked for (`shown`).
 
-    Without this, a retry warning per attempt and multi-line details would reach
-    stderr through Python's last-resort handler; with `shown`, they do in one format.
+    Without it, a retry warning per attempt and multi-line details would reach stderr
+    through Python's last-resort handler; with `shown`, they do in one format. Detached,
+    the SDK's logger is as it was.
     """
 
     def __init__(self, *, shown: bool) -> None:
         super().__init__(level=logging.WARNING)
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
-        sdk_logger = logging.getLogger("opentelemetry")
-        sdk_logger.addHandler(self)
+        self.errors: list[ExportError] = []
+        self.warnings: list[ExportError] = []
+        self._shown = logging.StreamHandler() if shown else None
+        if self._shown:
+            self._shown.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self._logger = logging.getLogger("opentelemetry")
+        self._propagate = self._logger.propagate
+
+    def attach(self) -> "ExportLog":
+        self._logger.addHandler(self)
+        if self._shown:
+            self._logger.addHandler(self._shown)
         # A logger with a handler of its own hides the last-resort output: the records
-        # reach stderr only through a handler given here.
-        sdk_logger.propagate = False
-        if shown:
-            stream = logging.StreamHandler()
-            stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-            sdk_logger.addHandler(stream)
+        # reach stderr only through the handler given here, and never the program's own
+        # handlers on the root logger.
+        self._logger.propagate = False
+        return self
+
+    def detach(self) -> None:
+        self._logger.removeHandler(self)
+        if self._shown:
+            self._logger.removeHandler(self._shown)
+        self._logger.propagate = self._propagate
+
+    def __enter__(self) -> "ExportLog":
+        return self.attach()
+
+    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.detach()
 
     def emit(self, record: logging.LogRecord) -> None:
         kept = self.errors if record.levelno >= logging.ERROR else self.warnings
-        kept.append(record.getMessage().splitlines()[0])
+        kept.append(ExportError(sdk_compat.grpc_status(record), record.getMessage().splitlines()[0]))
 
 
-class _EndedSpans(SpanProcessor):
+class EndedSpans(SpanProcessor):
     """Counts the spans the program ended: what it asked the SDK to deliver."""
 
     def __init__(self) -> None:
@@ -90,10 +121,8 @@ class CountingExporter(SpanExporter):
 
     @property
     def timeout(self) -> float:
-        """Seconds one export may take, retries included: the OTLP exporter's own reading
-        of OTEL_EXPORTER_OTLP_TRACES_TIMEOUT or OTEL_EXPORTER_OTLP_TIMEOUT (default 10).
-        A test pins this private attribute, so an SDK upgrade that moves it fails there."""
-        return float(self._exporter._timeout)  # type: ignore[attr-defined]
+        """Seconds one export may take, retries included: the wrapped exporter's own."""
+        return sdk_compat.export_timeout(self._exporter)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         late = time.monotonic() >= self._deadline
@@ -118,40 +147,18 @@ class CountingExporter(SpanExporter):
         return self._exporter.force_flush(timeout_millis)
 
 
-class Tracing:
-    """The provider in use and what to know about its spans when the program ends."""
-
-    def __init__(self, provider: TracerProvider, log: SdkLog, exporter: CountingExporter | None = None) -> None:
-        """`exporter` None: the distro's exporter, or none at all (SDK disabled)."""
-        self.provider = provider
-        self._log = log
-        self._exporter = exporter
-        self._ended = _EndedSpans()
-        provider.add_span_processor(self._ended)
-
-    def finish(self) -> Delivery:
-        """Flush every span, shut down our own provider, and say what was delivered.
-
-        The flush is bounded by the exporter's timeout (retries included), so this
-        returns even when the backend is down, however many spans are still queued:
-        at the bound the export in progress is cut short and the spans not yet sent
-        count as failed.
-        """
-        if self._exporter is None:
-            self.provider.force_flush()
-            return self._delivery()
-
-        bound = self._exporter.timeout
-        self._exporter.stop_at(time.monotonic() + bound)
-        watchdog = threading.Timer(bound, self._exporter.abort)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            self.provider.force_flush()
-        finally:
-            watchdog.cancel()
-        self.provider.shutdown()
-        return self._delivery(self._exporter.exported, self._exporter.failed)
-
-    def _delivery(self, exported: int | None = None, failed: int | None = None) -> Delivery:
-        return Delivery(self._ended.count, exported, failed, list(self._log.errors), list(self._log.warnings))
+def flush_within(provider: TracerProvider, exporter: CountingExporter) -> None:
+    """Flush every span and shut the provider down, within the exporter's timeout
+    (retries included), even when the backend is down, however many spans are queued:
+    at the bound the export in progress is cut short, and the spans not yet sent count
+    as failed."""
+    bound = exporter.timeout
+    exporter.stop_at(time.monotonic() + bound)
+    watchdog = threading.Timer(bound, exporter.abort)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        provider.force_flush()
+    finally:
+        watchdog.cancel()
+    provider.shutdown()

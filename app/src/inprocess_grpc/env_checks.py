@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from opentelemetry.util.re import parse_env_headers
 
+from inprocess_grpc.sdk_compat import KNOWN_SAMPLERS
+
 
 class ConfigError(Exception):
     """The OpenTelemetry configuration in the environment cannot work; one-line message."""
@@ -24,15 +26,6 @@ class ConfigError(Exception):
 
 # A check returns what is wrong with a value, or None when it is right.
 Check = Callable[[str], str | None]
-
-SAMPLERS = (
-    "always_on",
-    "always_off",
-    "traceidratio",
-    "parentbased_always_on",
-    "parentbased_always_off",
-    "parentbased_traceidratio",
-)
 
 
 def _endpoint(value: str) -> str | None:
@@ -144,7 +137,7 @@ RULES: dict[str, tuple[Check, str]] = {
         )
     },
     "OTEL_SDK_DISABLED": BOOLEAN,
-    "OTEL_TRACES_SAMPLER": (_one_of(*SAMPLERS), ", ".join(SAMPLERS)),
+    "OTEL_TRACES_SAMPLER": (_one_of(*KNOWN_SAMPLERS), ", ".join(KNOWN_SAMPLERS)),
     "OTEL_TRACES_SAMPLER_ARG": (_ratio, "the sampled fraction, from 0 to 1, for example 0.25"),
     "OTEL_RESOURCE_ATTRIBUTES": (_pairs, "comma-separated key=value pairs: deployment.environment.name=prod"),
     "OTEL_BSP_SCHEDULE_DELAY": (_positive_integer, "milliseconds, a whole number above 0, for example 5000"),
@@ -155,9 +148,6 @@ RULES: dict[str, tuple[Check, str]] = {
 
 # Values not shown in messages, whatever is wrong with them.
 SECRET = {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}
-
-# The SDK's batch defaults, to compare a batch size given alone with the queue.
-_BSP_DEFAULTS = {"OTEL_BSP_MAX_QUEUE_SIZE": 2048, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": 512}
 
 
 def check(environ: Mapping[str, str] = os.environ) -> None:
@@ -170,9 +160,3 @@ def check(environ: Mapping[str, str] = os.environ) -> None:
         if problem:
             shown = name if name in SECRET else f"{name}={value!r}"
             raise ConfigError(f"{shown} {problem}; expected {right}")
-    queue, batch = (int(environ.get(name) or default) for name, default in _BSP_DEFAULTS.items())
-    if batch > queue:
-        raise ConfigError(
-            f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE={batch} is larger than OTEL_BSP_MAX_QUEUE_SIZE={queue};"
-            " expected a batch no larger than the queue"
-        )

@@ -13,7 +13,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from inprocess_grpc import cli, verdict
+from inprocess_grpc import cli, outcome
 from inprocess_grpc.env_checks import ConfigError, check
 
 
@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check(os.environ)
     except ConfigError as error:
-        return cli.conclude(verdict.of_config(error))
+        return cli.report(outcome.for_config(error))
     # The distro's launcher of this Python's environment, as the image's PATH has it.
     launcher = shutil.which("opentelemetry-instrument", path=os.path.dirname(sys.executable))
     os.execv(launcher or "opentelemetry-instrument", ["opentelemetry-instrument", *command])

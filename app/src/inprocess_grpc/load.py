@@ -4,7 +4,7 @@ the one-trace command's lookups, as many traces, for load tests and benchmarks.
 One trace per iteration (root span `main`), paced at `--rate` traces a second, until
 `--repeat` are made or `--duration` seconds are over. Prints one JSON summary on
 stdout - traces, seconds, CPU seconds, and how many spans were ended, exported,
-failed, and dropped by the SDK's full queue - and the verdict on stderr; exit
+failed, and dropped by the SDK's full queue - and the outcome on stderr; exit
 statuses as `python -m inprocess_grpc`.
 """
 
@@ -15,10 +15,13 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from inprocess_grpc import cli, telemetry, verdict
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from inprocess_grpc import cli, outcome, traced_run
 from inprocess_grpc.delivery import Delivery
 from inprocess_grpc.env_checks import ConfigError
-from inprocess_grpc.users import get_user, tracer
+from inprocess_grpc.users import get_user
 
 
 def _positive(kind: type[int] | type[float], what: str) -> Callable[[str], int | float]:
@@ -60,8 +63,11 @@ def summary(traces: int, seconds: float, delivery: Delivery) -> dict:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Make the traces; return the exit status."""
+def main(
+    argv: Sequence[str] | None = None, *, exporter: SpanExporter | None = None, provider: TracerProvider | None = None
+) -> int:
+    """Make the traces; return the exit status. `exporter` and `provider`: as for
+    `python -m inprocess_grpc` (traced_run.start)."""
     parser = cli.parser("Make many traces of the lookups, then print a JSON summary of what was delivered.")
     parser.add_argument(
         "--repeat", type=_positive(int, "repeat count"), help="traces to make (default: 1, or no limit with --duration)"
@@ -70,21 +76,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=_positive(float, "duration"), help="seconds to keep making traces")
     args = parser.parse_args(argv)
     try:
-        tracing = telemetry.start_tracing(sdk_logs=args.sdk_logs)
+        run = traced_run.start(sdk_logs=args.sdk_logs, exporter=exporter, provider=provider)
     except ConfigError as error:
-        return cli.conclude(verdict.of_config(error))
+        return cli.report(outcome.for_config(error))
 
     traces, started = 0, time.monotonic()
     with cli.StoppedBySignal() as stop:
         for _ in pace(args.repeat or (None if args.duration else 1), args.rate, args.duration):
-            with tracer.start_as_current_span("main"):
+            with run.tracer.start_as_current_span("main"):
                 for user_id in args.user_ids:
-                    get_user(user_id)
+                    get_user(user_id, run.tracer)
             traces += 1
 
-    delivery = tracing.finish()
+    delivery = run.finish()
     print(json.dumps(summary(traces, time.monotonic() - started, delivery)), flush=True)
-    return cli.conclude(verdict.of_load(delivery, traces), stop)
+    return cli.report(outcome.for_load(delivery, traces), stop)
 
 
 if __name__ == "__main__":

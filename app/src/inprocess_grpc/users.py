@@ -2,8 +2,9 @@
 
 This is the call tree the trace shows. Each function opens one span named as in the
 original Go example (GetUser, GetInfo, GetDetail, GetScores), so the trace reads like
-the code. Tracing set-up lives elsewhere (`telemetry`): this module only asks the
-OpenTelemetry API for a tracer, which works with or without an SDK behind it.
+the code. Tracing set-up lives elsewhere (`tracing`): this module only asks the
+OpenTelemetry API for a tracer, which works with or without an SDK behind it. A caller
+may pass a tracer of its own provider instead of the program's (a test's, say).
 """
 
 from typing import Any
@@ -24,8 +25,8 @@ _INFO: dict[int, User] = {100: {"id": 100, "name": "john", "gender": 1}}
 _DETAIL: dict[int, User] = {100: {"site": "https://goframe.org", "email": "john@goframe.org"}}
 _SCORES: dict[int, User] = {100: {"math": 100, "english": 60, "chinese": 50}}
 
-# One instrumentation scope for the whole app, shared by the root span in __main__.
-tracer = trace.get_tracer("inprocess_grpc")
+# The program's tracer: the global provider's, whichever is installed when a span starts.
+TRACER = trace.get_tracer("inprocess_grpc")
 
 
 def check_user_id(user_id: object) -> int:
@@ -38,7 +39,7 @@ def check_user_id(user_id: object) -> int:
     return user_id
 
 
-def _lookup(span_name: str, table: dict[int, User], user_id: int) -> User:
+def _lookup(span_name: str, table: dict[int, User], user_id: int, tracer: trace.Tracer) -> User:
     # The span is opened before the check, so an invalid id shows up in the trace as
     # an ERROR span with the exception recorded (the SDK does both on the way out).
     with tracer.start_as_current_span(span_name) as span:
@@ -47,22 +48,22 @@ def _lookup(span_name: str, table: dict[int, User], user_id: int) -> User:
         return dict(table.get(user_id, {}))
 
 
-def get_info(user_id: int) -> User:
+def get_info(user_id: int, tracer: trace.Tracer = TRACER) -> User:
     """Basic information: id, name, gender."""
-    return _lookup("GetInfo", _INFO, user_id)
+    return _lookup("GetInfo", _INFO, user_id, tracer)
 
 
-def get_detail(user_id: int) -> User:
+def get_detail(user_id: int, tracer: trace.Tracer = TRACER) -> User:
     """Contact details: site, email."""
-    return _lookup("GetDetail", _DETAIL, user_id)
+    return _lookup("GetDetail", _DETAIL, user_id, tracer)
 
 
-def get_scores(user_id: int) -> User:
+def get_scores(user_id: int, tracer: trace.Tracer = TRACER) -> User:
     """Exam scores."""
-    return _lookup("GetScores", _SCORES, user_id)
+    return _lookup("GetScores", _SCORES, user_id, tracer)
 
 
-def get_user(user_id: int) -> User:
+def get_user(user_id: int, tracer: trace.Tracer = TRACER) -> User:
     """The whole user, merged from the three lookups; `{}` for an unknown user.
 
     An unknown user is an ordinary answer, not an error: the span says so in
@@ -71,6 +72,6 @@ def get_user(user_id: int) -> User:
     with tracer.start_as_current_span("GetUser") as span:
         span.set_attribute(USER_ID, str(user_id))
         check_user_id(user_id)
-        user = {**get_info(user_id), **get_detail(user_id), **get_scores(user_id)}
+        user = {**get_info(user_id, tracer), **get_detail(user_id, tracer), **get_scores(user_id, tracer)}
         span.set_attribute(USER_FOUND, bool(user))
         return user

@@ -1,0 +1,95 @@
+"""One run's set-up (traced_run.start): the defaults it adds to the SDK, the SDK's own
+checks said in one line, and nothing of the process changed when it is given the
+exporter to use."""
+
+from collections.abc import Sequence
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from inprocess_grpc import traced_run
+from inprocess_grpc.env_checks import ConfigError
+
+pytestmark = pytest.mark.fast
+
+
+class Kept(SpanExporter):
+    _timeout = 10.0  # where the OTLP exporter keeps its timeout (sdk_compat.export_timeout)
+
+    def __init__(self) -> None:
+        self.spans: list[ReadableSpan] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
+
+
+@pytest.fixture(autouse=True)
+def _no_otel_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def service_name() -> str:
+    run = traced_run.start(exporter=Kept())
+    try:
+        return str(run.provider.resource.attributes[SERVICE_NAME])
+    finally:
+        run.finish()
+
+
+def test_the_service_is_named_inprocess_grpc_by_default() -> None:
+    assert service_name() == "inprocess-grpc"
+
+
+def test_otel_service_name_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "checkout")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=ignored")
+    assert service_name() == "checkout"
+
+
+def test_a_service_name_in_resource_attributes_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=billing,team=core")
+    assert service_name() == "billing"
+
+
+def test_given_an_exporter_the_run_uses_it_and_installs_nothing_globally() -> None:
+    before = trace.get_tracer_provider()
+    exporter = Kept()
+    run = traced_run.start(exporter=exporter)
+    run.tracer.start_span("span").end()
+    assert run.finish().exported == 1
+    assert [span.name for span in exporter.spans] == ["span"]
+    assert trace.get_tracer_provider() is before
+
+
+@pytest.mark.parametrize(("batch", "queue"), [("1", "1"), ("2048", None), ("3000", "4000")])
+def test_a_batch_up_to_the_queue_passes(batch: str, queue: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", batch)
+    if queue:
+        monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", queue)
+    traced_run.start(exporter=Kept()).finish()
+
+
+# Alone, a batch is compared with the SDK's default queue (2048), a queue with its default batch (512).
+@pytest.mark.parametrize(("batch", "queue"), [("101", "100"), ("2049", None), (None, "511")])
+def test_a_batch_larger_than_the_queue_is_refused_by_the_sdks_own_check(
+    batch: str | None, queue: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", batch), ("OTEL_BSP_MAX_QUEUE_SIZE", queue)):
+        if value:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as refused:
+        traced_run.start(exporter=Kept())
+    assert str(refused.value) == (
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE / OTEL_BSP_MAX_QUEUE_SIZE refused by the SDK's batch span processor: "
+        "max_export_batch_size must be less than or equal to max_queue_size."
+    )
