@@ -187,7 +187,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "jaeger-smoke", default_
 
     wanted = _wanted(expectation, args.trace_id, args.since)
     if outcome.trace is None:
-        return report.end(EXIT_NO_TRACE, _no_trace(client, expectation, wanted, args.timeout), wanted, "failure")
+        return report.end(
+            EXIT_NO_TRACE,
+            _no_trace(client, expectation, wanted, args.timeout, args.trace_id is not None),
+            wanted,
+            "failure",
+        )
     report.passed(wanted)
 
     trace = outcome.trace
@@ -230,8 +235,10 @@ def _failed_to_ask(error: Exception, timeout: float) -> tuple[int, str]:
     return EXIT_UNREACHABLE, f"error: {error} (waited {timeout:g}s)"
 
 
-def _no_trace(client: JaegerClient, expectation: Expectation, wanted: str, timeout: float) -> str:
+def _no_trace(client: JaegerClient, expectation: Expectation, wanted: str, timeout: float, by_id: bool) -> str:
     line = f"FAIL: no {wanted} in Jaeger at {client.base_url} after {timeout:g}s"
+    if by_id:
+        return line
     service = expectation.service_of(expectation.root)
     try:
         services = client.services(timeout=5)

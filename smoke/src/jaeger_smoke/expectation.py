@@ -87,32 +87,40 @@ def load(path: str | Path) -> Expectation:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise ExpectationError(f"{path}: cannot be read: {reason}") from None
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicates)
+        document = json.loads(text, object_pairs_hook=_Object.of)
     except json.JSONDecodeError as error:
         raise ExpectationError(
             f"{path}: line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"
         ) from None
-    except _Duplicate as duplicate:
-        raise ExpectationError(f"{path}: key {duplicate.key!r} given twice in one object") from None
+    except RecursionError:
+        raise ExpectationError(f"{path}: nested too deeply to read") from None
     try:
         return _file(document, str(path))
     except _Wrong as wrong:
         raise ExpectationError(f"{path}: {wrong.place}: {wrong.message}") from None
 
 
-class _Duplicate(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
+class _Object(dict):
+    """A JSON object that remembers a key given twice: json keeps the last of two equal
+    keys, and one of two settings would be ignored unseen. Refused where its place is
+    known (_object, _attributes)."""
+
+    twice: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> "_Object":
+        result = cls()
+        for key, value in pairs:
+            if key in result and result.twice is None:
+                result.twice = key
+            result[key] = value
+        return result
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of two equal keys; one of two settings would be ignored unseen.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Duplicate(key)
-        result[key] = value
-    return result
+def _once(value: dict, place: str) -> None:
+    twice = getattr(value, "twice", None)
+    if twice is not None:
+        raise _Wrong(place, f"key {twice!r} given twice")
 
 
 class _Wrong(Exception):
@@ -138,6 +146,7 @@ def _kind_of(value: object) -> str:
 def _object(value: object, place: str, keys: tuple[str, ...], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Wrong(place, f"expected {what} (an object), not {_kind_of(value)}")
+    _once(value, place)
     for key in value:
         if key not in keys:
             raise _Wrong(place, f"unknown key {key!r}; {what} has the keys {', '.join(keys)}")
@@ -202,11 +211,13 @@ def _span(value: object, place: str, *, is_root: bool = False) -> SpanExpectatio
 def _attributes(value: object, place: str) -> dict[str, AttributeValue]:
     if not isinstance(value, dict):
         raise _Wrong(place, f"expected attributes (an object of name: value), not {_kind_of(value)}")
+    _once(value, place)
     return {name: _attribute(expected, f"{place}[{json.dumps(name)}]") for name, expected in value.items()}
 
 
 def _attribute(value: object, place: str) -> AttributeValue:
     if isinstance(value, dict):
+        _once(value, place)
         if value != {"present": True}:
             raise _Wrong(place, 'an object here must be {"present": true}; any other value is matched exactly')
         return PRESENT
