@@ -25,14 +25,30 @@ def _url(jaeger: Jaeger | str) -> str:
     return jaeger.query_url if isinstance(jaeger, Jaeger) else jaeger
 
 
+def smoke_test_command(*args: str) -> list[str]:
+    """`python3 scripts/smoke_test.py ARGS`, with the interpreter running the tests."""
+    return [sys.executable, str(REPO / "scripts" / "smoke_test.py"), *args]
+
+
+def smoke_test_env(jaeger: Jaeger | str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What the smoke test gets: PATH, JAEGER_URL for `jaeger` (a running one, or any
+    URL), and `env`; no variable of the developer's shell leaks in."""
+    return {"PATH": os.environ["PATH"], "JAEGER_URL": _url(jaeger), **(env or {})}
+
+
 def run_smoke_test(
-    jaeger: Jaeger | str, *args: str, timeout: float = 60, env: Mapping[str, str] | None = None
+    jaeger: Jaeger | str,
+    *args: str,
+    timeout: float = 60,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run scripts/smoke_test.py against `jaeger` (a running one, or any URL, given as
-    JAEGER_URL) with `env` added; `timeout` bounds the run."""
+    """Run scripts/smoke_test.py against `jaeger` with `env` added, in `cwd` (default:
+    the current directory); `timeout` bounds the run."""
     return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "smoke_test.py"), *args],
-        env={"PATH": os.environ["PATH"], "JAEGER_URL": _url(jaeger), **(env or {})},
+        smoke_test_command(*args),
+        env=smoke_test_env(jaeger, env),
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
