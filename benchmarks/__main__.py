@@ -1,10 +1,10 @@
 """Run the benchmarks and print their tables: `python -m benchmarks [NAME ...] [--quick]`,
-as ./scripts/benchmark.sh does (with the app and scripts/ on PYTHONPATH)."""
+as ./scripts/benchmark.sh does (with the app and smoke/src on PYTHONPATH)."""
 
 import argparse
 import time
 
-from benchmarks import cold_start, export_cost, overhead, queue_memory, scale, throughput, visibility
+from benchmarks import cold_start, export_cost, overhead, queue_memory, scale, smoke_check, throughput, visibility
 from benchmarks.side_by_side import machine
 
 BENCHMARKS = {
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "cold-start": cold_start.main,
     "queue-memory": queue_memory.main,
     "scale": scale.main,
+    "smoke-check": smoke_check.main,
 }
 
 parser = argparse.ArgumentParser(description="Every figure of docs/performance.md.")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of docs/performance.md, from a fresh clone:
-#   ./scripts/benchmark.sh [overhead|throughput|export-cost|visibility|cold-start|queue-memory|scale ...] [--quick]
+#   ./scripts/benchmark.sh [overhead|throughput|export-cost|visibility|cold-start|queue-memory|scale|smoke-check ...] [--quick]
 #
 # Sets up .venv and the real servers (setup-dev.sh), then runs the benchmarks against
 # Jaeger and the collector on loopback and prints their tables (Markdown); how long it
