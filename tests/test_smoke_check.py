@@ -383,6 +383,8 @@ def test_a_missing_expectation_file_is_one_line(tmp_path: Path) -> None:
         (["--ca-file", "/nowhere/ca.pem"], {}, "invalid CA file (--ca-file or JAEGER_CA_FILE): '/nowhere/ca.pem' is"),
         (["--header", f"Bearer {TOKEN}"], {}, "invalid --header: expected NAME=VALUE, for example authorization="),
         ([], {"JAEGER_HEADERS": f"x-tenant=a,Bearer {TOKEN}"}, "JAEGER_HEADERS entry 2 is not name=value"),
+        ([], {"JAEGER_HEADERS": f"authorization=Bearer%20{TOKEN}%C3%A9"}, "JAEGER_HEADERS entry 1 is not name=value"),
+        (["--header", f"authorization=Bearer {TOKEN}\u00e9"], {}, "invalid --header authorization: its value holds"),
         ([], {"JAEGER_URL": f"ftp://user:{TOKEN}@jaeger:16686"}, "'ftp://***@jaeger:16686' is not an http://"),
     ],
 )

@@ -12,7 +12,7 @@ line, or with a diff, and an exit status a script can branch on:
     5  no such trace within the timeout
 
 Errors are one line, never a traceback, and never show a header's value or the URL's
-userinfo.
+userinfo. Ctrl+C ends it with 130.
 """
 
 import argparse
@@ -31,9 +31,10 @@ from jaeger_smoke.expectation import Expectation, ExpectationError, load
 
 EXIT_OK, EXIT_WRONG, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_NOT_JAEGER, EXIT_NO_TRACE = 0, 1, 2, 3, 4, 5
 DEFAULT_EXPECT = "expected-trace.json"
-# An HTTP header's name (RFC 9110's token), and a value without control characters.
+# An HTTP header's name (RFC 9110's token), and its value: visible ASCII, spaces and tabs.
+# Anything else would fail in http.client with an error that quotes part of the value.
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 HEADER_EXAMPLE = "authorization=Bearer <token>"
 
 
@@ -81,7 +82,9 @@ def _header(text: str) -> tuple[str, str]:
     if not equals or not HEADER_NAME.fullmatch(name):
         raise argparse.ArgumentTypeError(f"invalid --header: expected NAME=VALUE, for example {HEADER_EXAMPLE}")
     if not HEADER_VALUE.fullmatch(value):
-        raise argparse.ArgumentTypeError(f"invalid --header {name}: its value holds a control character")
+        raise argparse.ArgumentTypeError(
+            f"invalid --header {name}: its value holds a character other than visible ASCII"
+        )
     return name, value.strip()
 
 
@@ -167,14 +170,21 @@ def main(argv: Sequence[str] | None = None, prog: str = "jaeger-smoke", default_
     except ValueError as error:
         command.error(str(error))
     headers |= dict(args.header)
-    started = time.monotonic()
-    report = _Report(args.junit, started)
+    try:
+        return _check(args, headers)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
+
+def _check(args: argparse.Namespace, headers: dict[str, str]) -> int:
+    report = _Report(args.junit)
+    file_check = f"expectation file {args.expect}"
     try:
         expectation = load(args.expect)
     except ExpectationError as error:
-        return report.end(EXIT_USAGE, f"error: {error}", f"expectation file {args.expect}", "error")
-    report.passed(f"expectation file {args.expect}")
+        return report.failed(EXIT_USAGE, file_check, "error", f"error: {error}")
+    report.passed(file_check)
     if args.service:
         expectation = expectation.with_service(args.service)
 
@@ -182,35 +192,31 @@ def main(argv: Sequence[str] | None = None, prog: str = "jaeger-smoke", default_
     outcome = poll.wait(client, expectation, trace_id=args.trace_id, since=args.since, timeout=args.timeout)
     api_check = f"Jaeger's API at {client.base_url}"
     if outcome.trace is None and outcome.error is not None:
-        return report.end(*_failed_to_ask(outcome.error, args.timeout), api_check, "error")
+        status, line = _failed_to_ask(outcome.error, args.timeout)
+        return report.failed(status, api_check, "error", line)
     report.passed(api_check)
 
     wanted = _wanted(expectation, args.trace_id, args.since)
     if outcome.trace is None:
-        return report.end(
-            EXIT_NO_TRACE,
-            _no_trace(client, expectation, wanted, args.timeout, args.trace_id is not None),
-            wanted,
-            "failure",
-        )
+        line = _no_trace(client, expectation, wanted, args.timeout, by_id=args.trace_id is not None)
+        return report.failed(EXIT_NO_TRACE, wanted, "failure", line)
     report.passed(wanted)
 
     trace = outcome.trace
     link = f"{client.base_url}/trace/{trace.trace_id}"
     comparison = compare(expectation, trace)
-    shape = f"the trace matches {args.expect}"
-    if comparison.matches:
-        print(f"ok: trace {trace.trace_id} has the expected {expectation.total()} spans: {link}", flush=True)
-        report.passed(shape)
-        return report.end(EXIT_OK)
-    found = f"{len(trace.spans)} spans found" + ("" if outcome.stable else f" after {args.timeout:g}s")
-    line = (
-        f"FAIL: trace {trace.trace_id} does not have the shape {args.expect} expects"
-        f" ({found}, {expectation.total()} expected): {link}"
-    )
-    diff = comparison.diff(f"expected ({args.expect})", f"found in Jaeger (trace {trace.trace_id})")
-    print("\n".join([line, *diff]), file=sys.stderr, flush=True)
-    return report.end(EXIT_WRONG, line, shape, "failure", "\n".join(diff))
+    shape_check = f"the trace matches {args.expect}"
+    if not comparison.matches:
+        found = f"{len(trace.spans)} spans found" + ("" if outcome.stable else f" after {args.timeout:g}s")
+        line = (
+            f"FAIL: trace {trace.trace_id} does not have the shape {args.expect} expects"
+            f" ({found}, {expectation.total()} expected): {link}"
+        )
+        diff = comparison.diff(f"expected ({args.expect})", f"found in Jaeger (trace {trace.trace_id})")
+        return report.failed(EXIT_WRONG, shape_check, "failure", line, diff)
+    print(f"ok: trace {trace.trace_id} has the expected {expectation.total()} spans: {link}", flush=True)
+    report.passed(shape_check)
+    return report.finish(EXIT_OK)
 
 
 def _wanted(expectation: Expectation, trace_id: str | None, since: float) -> str:
@@ -224,6 +230,7 @@ def _wanted(expectation: Expectation, trace_id: str | None, since: float) -> str
 
 
 def _failed_to_ask(error: Exception, timeout: float) -> tuple[int, str]:
+    """The exit status and the line for a Jaeger that gave no answer."""
     if isinstance(error, TLSFailed):
         return (
             EXIT_UNREACHABLE,
@@ -253,27 +260,34 @@ def _no_trace(client: JaegerClient, expectation: Expectation, wanted: str, timeo
 
 
 class _Report:
-    """The outcome of each check, said to the user, and written as JUnit XML if asked."""
+    """Each check's outcome, in order: a failed one said on stderr, and all of them written
+    as JUnit XML when asked (`--junit`)."""
 
-    def __init__(self, path: str | None, started: float) -> None:
-        self.path, self.started, self.cases, self.last = path, started, list[junit.Case](), started
+    CHECKS = ("expectation file", "Jaeger's API", "trace", "the trace matches")  # in the order they run
 
-    def passed(self, name: str) -> None:
+    def __init__(self, path: str | None) -> None:
+        self.path, self.cases = path, list[junit.Case]()
+        self.started = self.last = time.monotonic()
+
+    def _add(self, case: junit.Case) -> None:
         now = time.monotonic()
-        self.cases.append(junit.Case(name, "passed", seconds=now - self.last))
-        self.last = now
+        case.seconds, self.last = now - self.last, now
+        self.cases.append(case)
 
-    def end(self, status: int, line: str = "", name: str = "", outcome: str = "", details: str = "") -> int:
-        """Say `line` (unless said already), write the report, return the exit status."""
-        if name:
-            now = time.monotonic()
-            self.cases.append(junit.Case(name, outcome, line, details, now - self.last))
-            if not details:
-                print(line, file=sys.stderr, flush=True)
+    def passed(self, check: str) -> None:
+        self._add(junit.Case(check, "passed"))
+
+    def failed(self, status: int, check: str, outcome: str, line: str, details: Sequence[str] = ()) -> int:
+        """Say `line` (and `details`: the diff) on stderr; the report ends with this check."""
+        print("\n".join([line, *details]), file=sys.stderr, flush=True)
+        self._add(junit.Case(check, outcome, line, "\n".join(details)))
+        return self.finish(status)
+
+    def finish(self, status: int) -> int:
+        """Write the report, if asked; the exit status (2 if the report cannot be written)."""
         if self.path is None:
             return status
-        names = ["expectation file", "Jaeger's API", "trace", "the trace matches"]
-        self.cases += [junit.Case(f"{later} (not run)", "skipped") for later in names[len(self.cases) :]]
+        self.cases += [junit.Case(f"{check} (not run)", "skipped") for check in self.CHECKS[len(self.cases) :]]
         try:
             junit.write(self.path, self.cases, time.monotonic() - self.started)
         except OSError as error:

@@ -155,8 +155,9 @@ class JaegerClient:
 
     def _answer(self, url: str, status: int, content_type: str, body: bytes) -> list:
         shown = url.split("?", 1)[0]
-        if status >= 500:
-            raise JaegerUnreachable(f"{shown} answered HTTP {status}{_error_message(body)}")
+        web_page = "html" in content_type
+        if status >= 500:  # Jaeger's storage, or a proxy's upstream, not ready (yet)
+            raise JaegerUnreachable(f"{shown} answered HTTP {status}{'' if web_page else _error_message(body)}")
         if 300 <= status < 400:
             raise NotJaeger(f"{shown} answered HTTP {status}, a redirect (not followed): is the URL right?")
         if status in (401, 403):
@@ -164,7 +165,6 @@ class JaegerClient:
                 f"{shown} answered HTTP {status}: the credentials were refused; check the headers"
                 " (--header, JAEGER_HEADERS) or the URL's user and password"
             )
-        web_page = "html" in content_type
         try:
             values = [] if web_page else list(json_values(body.decode()))
         except ValueError:

@@ -19,7 +19,7 @@ the defaults: kind internal, status unset.
 
 import difflib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +75,7 @@ def _can_be_root(expectation: Expectation, span: Span) -> bool:
     return not span.parent_id and span.name == root.name and span.service == expectation.service_of(root)
 
 
-def _satisfies(expected: AttributeValue, attributes: dict[str, Any] | Any, name: str) -> bool:
+def _satisfies(expected: AttributeValue, attributes: Mapping[str, Any], name: str) -> bool:
     if name not in attributes:
         return False
     return expected is PRESENT or _same(expected, attributes[name])
