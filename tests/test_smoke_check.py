@@ -10,6 +10,7 @@ The tests share one Jaeger of each version; each sends its traces under a servic
 of its own (`--service canary-N`), so that the newest trace of a service is its own.
 """
 
+import base64
 import copy
 import http.server
 import itertools
@@ -289,6 +290,52 @@ def test_it_waits_for_the_spans_still_on_their_way(backend: Backend, tmp_path: P
     assert smoke.returncode == 0, stderr
     assert stdout.startswith(f"ok: trace {trace_id} has the expected 6 spans")
     assert set(counter.asked) == {f"/api/v3/traces/{trace_id}"}
+
+
+def test_a_streamed_answer_with_base64_ids_and_enum_names_reads_as_one_trace(tmp_path: Path) -> None:
+    # Neither Jaeger here answers so (hex ids, integer enums, one JSON object), but OTLP's
+    # protobuf JSON allows it and a gateway may stream one object a message: the same trace.
+    trace_id, root_id, child_id = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174", "eee19b7ec3c1b173"
+
+    def b64(hex_id: str) -> str:
+        return base64.b64encode(bytes.fromhex(hex_id)).decode()
+
+    def message(span: dict) -> str:
+        resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "canary"}}]}
+        return json.dumps({"result": {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [span]}]}]}})
+
+    root = {"traceId": b64(trace_id), "spanId": b64(root_id), "name": "main", "kind": "SPAN_KIND_SERVER",
+            "status": {"code": "STATUS_CODE_OK"}}  # fmt: skip
+    child = {"traceId": b64(trace_id), "spanId": b64(child_id), "parentSpanId": b64(root_id), "name": "work",
+             "kind": "SPAN_KIND_CLIENT", "status": {"code": "STATUS_CODE_ERROR"},
+             "attributes": [{"key": "retries", "value": {"intValue": "2"}}]}  # fmt: skip
+    body = f"{message(root)}\n{message(child)}\n".encode()
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = self.path == f"/api/v3/traces/{trace_id}"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body if found else b"404 page not found\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    expectation = tmp_path / "expected-trace.json"
+    work = {"name": "work", "kind": "client", "status": "error", "attributes": {"retries": 2}}
+    root_span = {"name": "main", "kind": "server", "status": "ok", "children": [work]}
+    expectation.write_text(json.dumps({"service": "canary", "root": root_span}))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        smoke = run_smoke_test(url, "--trace-id", trace_id, "--expect", str(expectation), "--timeout", "20")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert smoke.returncode == 0, smoke.stderr
+    assert smoke.stdout == f"ok: trace {trace_id} has the expected 2 spans: {url}/trace/{trace_id}\n"
 
 
 # --- a malformed expectation file: exit 2, one line naming the file and the place
