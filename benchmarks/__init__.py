@@ -8,8 +8,8 @@ noisy machine shows as spread instead of misleading. Run them all with
 
 import importlib.util
 
-# Jaeger's API client is a script beside the smoke test (scripts/jaeger_api.py), not a
-# package: the benchmarks count spans with the very code the smoke test and the tests
+# Jaeger's API client is the smoke test's package (smoke/src/jaeger_smoke), not installed
+# in .venv: the benchmarks count spans with the very code the smoke test and the tests
 # use, found on the PYTHONPATH that scripts/benchmark.sh sets.
-if importlib.util.find_spec("jaeger_api") is None:
-    raise SystemExit("the benchmarks need scripts/ on PYTHONPATH: run them with ./scripts/benchmark.sh")
+if importlib.util.find_spec("jaeger_smoke") is None:
+    raise SystemExit("the benchmarks need smoke/src on PYTHONPATH: run them with ./scripts/benchmark.sh")

@@ -1,10 +1,20 @@
 """Run the benchmarks and print their tables: `python -m benchmarks [NAME ...] [--quick]`,
-as ./scripts/benchmark.sh does (with the app and scripts/ on PYTHONPATH)."""
+as ./scripts/benchmark.sh does (with the app and smoke/src on PYTHONPATH)."""
 
 import argparse
 import time
 
-from benchmarks import cold_start, export_cost, flood, overhead, queue_memory, scale, throughput, visibility
+from benchmarks import (
+    cold_start,
+    export_cost,
+    flood,
+    overhead,
+    queue_memory,
+    scale,
+    smoke_check,
+    throughput,
+    visibility,
+)
 from benchmarks.side_by_side import machine
 
 BENCHMARKS = {
@@ -16,6 +26,7 @@ BENCHMARKS = {
     "queue-memory": queue_memory.main,
     "flood": flood.main,
     "scale": scale.main,
+    "smoke-check": smoke_check.main,
 }
 
 parser = argparse.ArgumentParser(description="Every figure of docs/performance.md.")

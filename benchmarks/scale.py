@@ -30,9 +30,10 @@ from benchmarks.side_by_side import benchmark_options, interleaved, median, spre
 from benchmarks.stack import collector_stack
 from harness import pipeline
 from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, exported_trace_id, load_command
+from harness.jaeger_spans import span_count
 from harness.servers import Jaeger, wait_until
 from harness.stack import collector_token
-from jaeger_api import JaegerAPI, JaegerUnreachable
+from jaeger_smoke.api import JaegerClient, JaegerUnreachable
 
 RATE = 560  # traces a second: 5,040 spans a second
 POLL = 0.02  # s, for the exit-to-visible time
@@ -64,11 +65,10 @@ def sustained(query: Jaeger, env: dict[str, str], seconds: float) -> dict:
         timeout=600,
     )
     ended = json.loads(result.stdout)["spans"]["ended"]
-    api = JaegerAPI(query.query_url, timeout=120)
     counts: list[tuple[int, float]] = []
 
     def settled() -> bool:  # all there, or none more for 30 s
-        counts.append((api.span_count(service, started - 1, time.time() + 1), time.time()))
+        counts.append((span_count(query.query_url, service, started - 1, time.time() + 1, timeout=120), time.time()))
         recent = [count for count, _ in counts[-6:]]
         return counts[-1][0] >= ended or (len(recent) == 6 and len(set(recent)) == 1)
 
@@ -85,13 +85,13 @@ def exit_to_visible(query: Jaeger, env: dict[str, str]) -> float:
     exited = time.perf_counter()
     assert result.returncode == 0, result.stderr
     trace_id = exported_trace_id(result.stderr)
-    api = JaegerAPI(query.query_url)
+    api = JaegerClient(query.query_url)
     while time.perf_counter() - exited < 60:
         try:
             found = api.trace(trace_id)
         except JaegerUnreachable:
             found = None
-        if found and len(found["spans"]) == SPANS_PER_TRACE:
+        if found and len(found.spans) == SPANS_PER_TRACE:
             return (time.perf_counter() - exited) * 1000
         time.sleep(POLL)
     raise TimeoutError(f"trace {trace_id} not complete after 60 s")

@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
 from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command
+from harness.jaeger_spans import span_count
 from harness.servers import wait_until
-from jaeger_api import JaegerAPI
 
 RATES = (1000, 2000, 3000)  # traces a second; x SPANS_PER_TRACE spans
 TARGET_SPANS_PER_SECOND = 30_000
@@ -70,12 +70,11 @@ def load_run(stack: BenchStack, env: dict[str, str], launcher: tuple[str, ...], 
         timeout=600,
     )
     summary = json.loads(result.stdout)
-    api = JaegerAPI(stack.jaeger.query_url, timeout=120)
     ended = summary["spans"]["ended"]
     counts: list[int] = []
 
     def settled() -> bool:  # all there, or none more for 4 s
-        counts.append(api.span_count(service, started - 1, time.time() + 1))
+        counts.append(span_count(stack.jaeger.query_url, service, started - 1, time.time() + 1, timeout=120))
         return counts[-1] >= ended or (len(counts) >= 3 and counts[-1] == counts[-2] == counts[-3])
 
     wait_until(settled, 120, "spans in Jaeger", interval=2)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from benchmarks.stack import BenchStack, collector_stack
 from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, exported_trace_id
-from jaeger_api import JaegerAPI
+from jaeger_smoke.api import JaegerClient
 
 QUICK, FULL = 3, 15  # repetitions
 POLL = 0.005  # s
@@ -28,10 +28,10 @@ def time_to_visible(stack: BenchStack, env: dict[str, str]) -> float:
     exited = time.perf_counter()
     assert result.returncode == 0, result.stderr
     trace_id = exported_trace_id(result.stderr)
-    api = JaegerAPI(stack.jaeger.query_url)
+    api = JaegerClient(stack.jaeger.query_url)
     while time.perf_counter() - exited < 30:
         found = api.trace(trace_id)
-        if found and len(found["spans"]) == SPANS_PER_TRACE:
+        if found and len(found.spans) == SPANS_PER_TRACE:
             return (time.perf_counter() - exited) * 1000
         time.sleep(POLL)
     raise TimeoutError(f"trace {trace_id} not complete in Jaeger after 30 s")

@@ -13,7 +13,8 @@ from harness import REPO
 
 # What the app gets besides the OTEL_* variables under test: no variable of the
 # developer's shell leaks in.
-BASE_ENV = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO / "app" / "src"), "LANG": "C.UTF-8"}
+# The repository's root too, for harness/broken_app.py: the app never imports from it.
+BASE_ENV = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{REPO / 'app' / 'src'}:{REPO}", "LANG": "C.UTF-8"}
 
 # The spans of the app's default run (ids 1 and 100), one trace: main + 2 x (GetUser +
 # GetInfo + GetDetail + GetScores). A load run makes one such trace per repetition.
@@ -23,16 +24,12 @@ SPANS_PER_TRACE = 9
 # link to it in Jaeger's UI (trace_link).
 EXPORTED_TRACE = re.compile(r"trace ([0-9a-f]{32}) exported: \S+")
 
-# Runs the app's real entry point after `setup` (Python code) has run in the same
-# process: how a test changes the app's behaviour without touching its files.
-MAIN_AFTER = "\nimport sys\nfrom inprocess_grpc.__main__ import main\nsys.exit(main(sys.argv[1:]))\n"
 
-
-def app_command(*args: str, setup: str | None = None, launcher: tuple[str, ...] = ()) -> list[str]:
-    """`python -m inprocess_grpc ARGS`, or the same entry point after `setup`."""
-    if setup is None:
+def app_command(*args: str, fault: str | None = None, launcher: tuple[str, ...] = ()) -> list[str]:
+    """`python -m inprocess_grpc ARGS`, or the same with one `fault` of harness/broken_app.py made first."""
+    if fault is None:
         return [*launcher, sys.executable, "-m", "inprocess_grpc", *args]
-    return [*launcher, sys.executable, "-c", setup + MAIN_AFTER, *args]
+    return [*launcher, sys.executable, "-m", "harness.broken_app", fault, *args]
 
 
 def launcher(config: dict) -> tuple[str, ...]:
@@ -54,10 +51,10 @@ def load_command(*args: str, launcher: tuple[str, ...] = ()) -> list[str]:
 
 
 def run_app(
-    env: Mapping[str, str], *args: str, timeout: float = 60, setup: str | None = None, launcher: tuple[str, ...] = ()
+    env: Mapping[str, str], *args: str, timeout: float = 60, fault: str | None = None, launcher: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
     """Run the app with exactly BASE_ENV + `env`; `timeout` bounds the run."""
-    return _run(app_command(*args, setup=setup, launcher=launcher), env, timeout)
+    return _run(app_command(*args, fault=fault, launcher=launcher), env, timeout)
 
 
 def run_load(

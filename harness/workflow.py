@@ -8,6 +8,13 @@ step appends to $GITHUB_ENV reach the steps after it; a step without `if:` runs 
 while all before it passed, an `if: always()` step runs regardless. Anything else the
 runner here does not know (another `if:`, an expression left in a script) fails the
 run instead of being skipped, so a change to the workflow is tested, not ignored.
+
+A composite action (smoke/action.yml) runs the same way, as a workflow's `uses:` step
+would run it with its `with:` inputs: its `run:` steps in order, `${{ inputs.* }}` (the
+input's default where not given) and `${{ github.action_path }}` filled in, in each
+step's `env:`. An input expression inside a script is refused here: GitHub would paste
+the value into the script (script injection), so the action must pass inputs through
+`env:`.
 """
 
 import re
@@ -22,7 +29,8 @@ import yaml
 from harness import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "smoke.yml"
-MATRIX_VALUE = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
+EXPRESSION = re.compile(r"\$\{\{\s*(matrix|inputs|github)\.([\w-]+)\s*\}\}")
+INPUT_IN_SCRIPT = re.compile(r"\$\{\{[^}]*\binputs\.")
 MASK = re.compile(r"^::add-mask::(.+)$", re.M)
 STEP_TIMEOUT = 300
 
@@ -55,9 +63,17 @@ class Result:
         return "\n".join(f"--- {step.name}: exit {step.returncode}\n{step.output[-4000:]}" for step in self.steps)
 
 
-def _fill(value: str, matrix: Mapping[str, str]) -> str:
-    # GitHub gives an empty string for a key the entry does not have.
-    filled = MATRIX_VALUE.sub(lambda match: str(matrix.get(match[1], "")), value)
+def _fill(value: str, contexts: Mapping[str, Mapping[str, str]]) -> str:
+    """`value` with `${{ context.key }}` filled in from `contexts` (matrix, inputs, github)."""
+
+    def value_of(match: re.Match) -> str:
+        context, key = match[1], match[2]
+        if context not in contexts or (context == "github" and key not in contexts[context]):
+            return match[0]  # left as it is: refused below
+        # GitHub gives an empty string for a key the matrix entry (or the inputs) lack.
+        return str(contexts[context].get(key, ""))
+
+    filled = EXPRESSION.sub(value_of, value)
     if "${{" in filled:
         raise ValueError(f"an expression the runner here does not evaluate: {filled!r}")
     return filled
@@ -68,8 +84,8 @@ def runs(path: Path = WORKFLOW) -> list[Run]:
     job = yaml.safe_load(path.read_text())["jobs"]["compose-smoke"]
     result = []
     for matrix in job["strategy"]["matrix"]["include"]:
-        env = {name: _fill(str(value), matrix) for name, value in (job.get("env") or {}).items()}
-        result.append(Run(_fill(job.get("name", ""), matrix), env, job["steps"]))
+        env = {name: _fill(str(value), {"matrix": matrix}) for name, value in (job.get("env") or {}).items()}
+        result.append(Run(_fill(job.get("name", ""), {"matrix": matrix}), env, job["steps"]))
     return result
 
 
@@ -112,21 +128,55 @@ def execute(
         for line in github_env.read_text().splitlines():
             name, _, value = line.partition("=")
             step_env[name] = value
-        script = _fill(step["run"], {})
-        try:
-            completed = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-                cwd=workdir, env=step_env, capture_output=True, text=True, timeout=STEP_TIMEOUT,
-            )  # fmt: skip
-            output = completed.stdout + completed.stderr
-            # As GitHub does: a value a step masked never shows in any step's output.
-            masked.update(MASK.findall(output))
-            for secret in masked:
-                output = output.replace(secret, "***")
-            step_result = Step(step.get("name", script), completed.returncode, output)
-        except subprocess.TimeoutExpired as timeout:
-            step_result = Step(step.get("name", script), -1, f"timed out after {STEP_TIMEOUT}s: {timeout.output!r}")
+        script = _fill(step["run"], {"matrix": {}})
+        step_result = _run_script(step.get("name", script), script, workdir, step_env)
+        # As GitHub does: a value a step masked never shows in any step's output.
+        masked.update(MASK.findall(step_result.output))
+        for secret in masked:
+            step_result.output = step_result.output.replace(secret, "***")
         result.steps.append(step_result)
     if not checked:
         before_always()
+    return result
+
+
+def _run_script(name: str, script: str, workdir: Path, env: Mapping[str, str]) -> Step:
+    """One `run:` script, as GitHub's runner runs a bash step."""
+    try:
+        completed = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=workdir, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as timeout:
+        return Step(name, -1, f"timed out after {STEP_TIMEOUT}s: {timeout.output!r}")
+    return Step(name, completed.returncode, completed.stdout + completed.stderr)
+
+
+def execute_action(action: Path, inputs: Mapping[str, str], workdir: Path, env: Mapping[str, str]) -> Result:
+    """Run the composite action in the folder `action` (its action.yml) with `inputs`, as
+    a `uses:` step with `with: inputs` and `env` would, in `workdir` (the workspace). The
+    steps stop at the first that fails, as GitHub stops a composite action."""
+    spec = yaml.safe_load((action / "action.yml").read_text())
+    if spec["runs"]["using"] != "composite":
+        raise ValueError(f"{action}: not a composite action")
+    declared = spec.get("inputs") or {}
+    if unknown := set(inputs) - set(declared):
+        raise ValueError(f"inputs the action does not declare: {sorted(unknown)}")
+    values = {name: str(inputs.get(name, (spec_ or {}).get("default", ""))) for name, spec_ in declared.items()}
+    contexts = {"inputs": values, "github": {"action_path": str(action)}}
+    base_env = {**env, "CI": "true", "GITHUB_WORKSPACE": str(workdir), "GITHUB_ACTION_PATH": str(action)}
+    result = Result()
+    for number, step in enumerate(spec["runs"]["steps"], 1):
+        if "run" not in step or step.get("shell") != "bash" or "if" in step:
+            raise ValueError(f"step {number}: the runner here runs `run:` steps with `shell: bash` and no `if:`")
+        if INPUT_IN_SCRIPT.search(step["run"]):
+            raise ValueError(f"step {number}: an input pasted into the script (script injection); pass it in env:")
+        if not result.passed:
+            break
+        step_env = {
+            **base_env,
+            **{name: _fill(str(value), contexts) for name, value in (step.get("env") or {}).items()},
+        }
+        script = _fill(step["run"], contexts)
+        result.steps.append(_run_script(step.get("name", script), script, workdir, step_env))
     return result

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of docs/performance.md, from a fresh clone:
-#   ./scripts/benchmark.sh [overhead|throughput|export-cost|visibility|cold-start|queue-memory|flood|scale ...] [--quick]
+#   ./scripts/benchmark.sh [overhead|throughput|export-cost|visibility|cold-start|queue-memory|flood|scale|smoke-check ...] [--quick]
 #
 # Sets up .venv and the real servers (setup-dev.sh), then runs the benchmarks against
 # Jaeger and the collector on loopback and prints their tables (Markdown); how long it
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup-dev.sh
 # What the benchmarks import: the harness they share with the tests (from the root), the
-# app, and Jaeger's API client, a script beside the smoke test (scripts/jaeger_api.py):
-# spans are counted with the very code the smoke test and the tests use.
-export PYTHONPATH="$PWD:$PWD/app/src:$PWD/scripts"
+# app, and the smoke test's package (smoke/src, its Jaeger client): spans are counted
+# with the very code the smoke test and the tests use.
+export PYTHONPATH="$PWD:$PWD/app/src:$PWD/smoke/src"
 exec .venv/bin/python -m benchmarks "$@"

@@ -14,7 +14,7 @@ from harness.app import assert_one_line_error, run_app
 from harness.smoke import run_smoke_test
 
 EXIT_USAGE, EXIT_CONFIG = 2, 4
-SMOKE_NO_JAEGER = 3
+SMOKE_NOT_JAEGER = 4
 # A backend that would answer nothing: a config error must stop the run before it matters.
 UNUSED_ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_TIMEOUT": "1"}
 TOKEN = "s3cr3t-t0ken"
@@ -161,8 +161,12 @@ def web_server_that_is_not_jaeger(tmp_path: Path) -> Iterator[str]:
 
 def test_the_smoke_test_says_when_the_url_is_not_jaeger_without_waiting(web_server_that_is_not_jaeger: str) -> None:
     result = run_smoke_test(web_server_that_is_not_jaeger, "--timeout", "60", timeout=20)  # fails long before
-    assert result.returncode == SMOKE_NO_JAEGER
-    assert_one_line_error(result.stderr, "answered HTTP 404", "Jaeger's query service?")
+    assert result.returncode == SMOKE_NOT_JAEGER
+    assert_one_line_error(
+        result.stderr,
+        f"error: {web_server_that_is_not_jaeger}/api/v3/traces answered HTTP 404: is {web_server_that_is_not_jaeger}"
+        " Jaeger's query service (1.55 or later)?",
+    )
 
 
 @pytest.mark.parametrize("url", ["localhost:16686", "http://[::1", "http://:16686", "ftp://localhost:16686"])

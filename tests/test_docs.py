@@ -233,3 +233,11 @@ def test_a_link_to_a_missing_file_or_heading_fails_the_check(tmp_path: Path) -> 
     checked, broken = broken_links(doc, {tmp_path / "pending.png"})
     assert checked == 4
     assert broken == ["gone.md: no such file", "there.md#nowhere: no such heading in there.md"]
+
+
+def test_the_smoke_test_page_shows_its_example_file_exactly() -> None:
+    # One source: the page shows the file the tests check another team's trace with.
+    example = (REPO / "smoke" / "examples" / "web-request.json").read_text()
+    page = (REPO / "docs" / "smoke-test.md").read_text()
+    blocks = re.findall(r"^```json\n(.*?)^```$", page, re.M | re.S)
+    assert example in blocks

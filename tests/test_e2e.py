@@ -5,19 +5,26 @@ Each test that proves the stack works is paired with tests that prove the checks
 fail: a broken span tree, a broken compose environment, a weakened shape check.
 """
 
-import copy
+import dataclasses
+import json
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-import smoke_test
 from harness import REPO, compose
 from harness.app import BASE_ENV, app_command, exported_trace_id, run_app, trace_link
 from harness.servers import Jaeger
 from harness.smoke import run_smoke_test
-from jaeger_api import JaegerAPI
+from jaeger_smoke.api import JaegerClient
+from jaeger_smoke.compare import compare
+from jaeger_smoke.expectation import load
+from jaeger_smoke.otlp import Span, Trace
+
+# The app's expectation: the span tree it must produce (the smoke test's default).
+EXPECTED_TRACE = REPO / "expected-trace.json"
 
 
 def test_the_compose_environment_delivers_the_trace_the_smoke_test_expects(jaeger: Jaeger, app_env: dict) -> None:
@@ -37,23 +44,9 @@ def test_the_link_to_the_trace_follows_jaeger_url(jaeger: Jaeger, app_env: dict)
     assert trace_link("https://jaeger.example.com/", trace_id) in result.stderr
 
 
-# A user id of 100 blocks in GetScores until the process is signalled; "blocked" on
-# stderr says it is there.
-BLOCK_IN_GET_SCORES = """
-import sys, threading, inprocess_grpc.users as users
-class Blocking(dict):
-    def get(self, key, default=None):
-        if key == 100:
-            print("blocked", file=sys.stderr, flush=True)
-            threading.Event().wait()
-        return super().get(key, default)
-users._SCORES = Blocking(users._SCORES)
-"""
-
-
-def test_sigterm_ends_the_run_and_flushes_every_span(jaeger: Jaeger, app_env: dict) -> None:
+def test_sigterm_ends_the_run_and_flushes_every_span(jaeger: Jaeger, app_env: dict, tmp_path: Path) -> None:
     process = subprocess.Popen(
-        app_command(setup=BLOCK_IN_GET_SCORES),
+        app_command(fault="block-in-get-scores"),  # user 100's GetScores waits for the signal
         env={**BASE_ENV, **app_env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -68,44 +61,52 @@ def test_sigterm_ends_the_run_and_flushes_every_span(jaeger: Jaeger, app_env: di
     assert process.returncode == 128 + signal.SIGTERM
     assert stdout.splitlines() == ["{}"]
     assert "stopped by SIGTERM, spans flushed" in stderr
-    trace = JaegerAPI(jaeger.query_url).trace(exported_trace_id(stderr))
-    expected = smoke_test.expected_outline("inprocess-grpc", [1, 100])
-    # The spans the signal cut short end as errors: GetScores(100) and its ancestors.
-    for line in (0, 5, 8):  # main, GetUser(100), GetScores(100)
-        expected[line] += " (error)"
-    assert smoke_test.outline(trace) == expected
+    # The whole tree, and the spans the signal cut short end as errors: GetScores(100)
+    # and its ancestors; GetUser(100) never learnt whether the user was found.
+    expected = json.loads(EXPECTED_TRACE.read_text())
+    user_100 = expected["root"]["children"][1]
+    expected["root"]["status"] = user_100["status"] = user_100["children"][2]["status"] = "error"
+    del user_100["attributes"]["app.user.found"]
+    (tmp_path / "cut-short.json").write_text(json.dumps(expected))
+    trace_id = exported_trace_id(stderr)
+    smoke = run_smoke_test(jaeger, "--trace-id", trace_id, "--expect", str(tmp_path / "cut-short.json"))
+    assert smoke.returncode == 0, smoke.stderr
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
 
 
 # --- the checks can fail: a broken app, a broken compose file, a weakened shape check
 
 
+# Each a fault of harness/broken_app.py, and the diff lines that must name it.
 APP_BREAKAGES = {
     "GetScores not traced": (
-        "import inprocess_grpc.users as u\nu.get_scores = lambda i: dict(u._SCORES.get(i, {}))",
-        "-    GetScores [inprocess-grpc] user.id=1",
+        "get-scores-not-traced",
+        ['-    GetScores [inprocess-grpc] user.id="1"', '-    GetScores [inprocess-grpc] user.id="100"'],
     ),
     "lookups outside GetUser": (
-        "import inprocess_grpc.users as u\n"
-        "def get_user(i):\n"
-        "    with u.tracer.start_as_current_span('GetUser') as span:\n"
-        "        span.set_attribute(u.USER_ID, str(i))\n"
-        "    return {**u.get_info(i), **u.get_detail(i), **u.get_scores(i)}\n"
-        "u.get_user = get_user\n"
-        "import inprocess_grpc.__main__ as m\nm.get_user = get_user",
-        "+  GetInfo [inprocess-grpc] user.id=1",
+        "lookups-outside-get-user",
+        [
+            '-  GetUser [inprocess-grpc] user.id="1" app.user.found=false',
+            '+  GetUser [inprocess-grpc] user.id="1" app.user.found=(absent)',
+            '-    GetInfo [inprocess-grpc] user.id="1"',
+            '+  GetInfo [inprocess-grpc] user.id="1"',
+        ],
     ),
 }
 
 
 @pytest.mark.parametrize("breakage", APP_BREAKAGES)
 def test_a_broken_span_tree_fails_the_smoke_test_with_a_diff(jaeger: Jaeger, app_env: dict, breakage: str) -> None:
-    setup, diff_line = APP_BREAKAGES[breakage]
-    result = run_app(app_env, setup=setup)
+    fault, diff_lines = APP_BREAKAGES[breakage]
+    result = run_app(app_env, fault=fault)
     assert result.returncode == 0, result.stderr  # the app still runs and exports
+    trace_id = exported_trace_id(result.stderr)
     smoke = run_smoke_test(jaeger, "--timeout", "3")
-    assert smoke.returncode == 1
-    assert "does not have the expected shape" in smoke.stderr
-    assert diff_line in smoke.stderr.splitlines()
+    assert smoke.returncode == 1, smoke.stderr
+    first, *diff = smoke.stderr.splitlines()
+    assert first.startswith(f"FAIL: trace {trace_id} does not have the shape {EXPECTED_TRACE} expects (")
+    for line in diff_lines:
+        assert line in diff
 
 
 COMPOSE_BREAKAGES = {
@@ -128,8 +129,8 @@ def test_a_broken_compose_environment_fails_the_end_to_end_run(jaeger: Jaeger, t
     env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "3"
     result = run_app(env, timeout=15)
     smoke = run_smoke_test(jaeger, "--timeout", "3")
-    assert smoke.returncode == 1, smoke.stdout
-    assert "FAIL: no trace of service 'inprocess-grpc'" in smoke.stderr
+    assert smoke.returncode == 5, smoke.stdout
+    assert "FAIL: no trace of service 'inprocess-grpc' with root span 'main'" in smoke.stderr
     if "service name" not in breakage:
         assert result.returncode in (3, 4)  # refused before running, or the export failed
         [line] = result.stderr.splitlines()
@@ -137,73 +138,75 @@ def test_a_broken_compose_environment_fails_the_end_to_end_run(jaeger: Jaeger, t
 
 
 @pytest.fixture
-def real_trace(jaeger: Jaeger, app_env: dict) -> dict:
-    """A trace the app really sent, as Jaeger returns it."""
+def real_trace(jaeger: Jaeger, app_env: dict) -> Trace:
+    """A trace the app really sent, as Jaeger's api_v3 returns it."""
     result = run_app(app_env)
-    api = JaegerAPI(jaeger.query_url)
-    trace = api.trace(exported_trace_id(result.stderr))
-    assert smoke_test.outline(trace) == smoke_test.expected_outline("inprocess-grpc", [1, 100])
+    trace = JaegerClient(jaeger.query_url).trace(exported_trace_id(result.stderr))
+    assert trace is not None and compare(load(EXPECTED_TRACE), trace).matches
     return trace
 
 
-def _span(trace: dict, name: str, user_id: str = "100") -> dict:
-    return next(
-        span
-        for span in trace["spans"]
-        if span["operationName"] == name and {"key": "user.id", "type": "string", "value": user_id} in span["tags"]
-    )
+def _span(trace: Trace, name: str, user_id: str = "100") -> Span:
+    return next(span for span in trace.spans if span.name == name and span.attributes.get("user.id") == user_id)
 
 
-def _drop(trace: dict) -> None:
-    trace["spans"].remove(_span(trace, "GetDetail"))
+def _change(trace: Trace, span: Span, **changes: object) -> None:
+    trace.spans[trace.spans.index(span)] = dataclasses.replace(span, **changes)
 
 
-def _follows_from(trace: dict) -> None:
-    _span(trace, "GetInfo")["references"][0]["refType"] = "FOLLOWS_FROM"
+def _drop(trace: Trace) -> None:
+    trace.spans.remove(_span(trace, "GetDetail"))
 
 
-def _reparent_to_root(trace: dict) -> None:
-    root = next(span for span in trace["spans"] if span["operationName"] == "main")
-    _span(trace, "GetScores")["references"][0]["spanID"] = root["spanID"]
+def _server_kind(trace: Trace) -> None:
+    _change(trace, _span(trace, "GetInfo"), kind="server")
 
 
-def _orphan(trace: dict) -> None:
-    _span(trace, "GetScores")["references"][0]["spanID"] = "00000000deadbeef"
+def _reparent_to_root(trace: Trace) -> None:
+    root = next(span for span in trace.spans if span.name == "main")
+    _change(trace, _span(trace, "GetScores"), parent_id=root.span_id)
 
 
-def _duplicate(trace: dict) -> None:
-    twin = copy.deepcopy(_span(trace, "GetInfo"))
-    twin["spanID"] = "00000000feedf00d"
-    trace["spans"].append(twin)
+def _orphan(trace: Trace) -> None:
+    _change(trace, _span(trace, "GetScores"), parent_id="00000000deadbeef")
 
 
-def _other_service(trace: dict) -> None:
-    trace["processes"]["p9"] = {"serviceName": "intruder", "tags": []}
-    _span(trace, "GetUser")["processID"] = "p9"
+def _duplicate(trace: Trace) -> None:
+    trace.spans.append(dataclasses.replace(_span(trace, "GetInfo"), span_id="00000000feedf00d"))
 
 
-def _no_user_id(trace: dict) -> None:
+def _other_service(trace: Trace) -> None:
+    _change(trace, _span(trace, "GetUser"), service="intruder")
+
+
+def _no_user_id(trace: Trace) -> None:
     span = _span(trace, "GetInfo")
-    span["tags"] = [tag for tag in span["tags"] if tag["key"] != "user.id"]
+    _change(trace, span, attributes={key: value for key, value in span.attributes.items() if key != "user.id"})
 
 
-def _wrong_user_id(trace: dict) -> None:
-    next(tag for tag in _span(trace, "GetUser")["tags"] if tag["key"] == "user.id")["value"] = "101"
+def _wrong_user_id(trace: Trace) -> None:
+    span = _span(trace, "GetUser")
+    _change(trace, span, attributes={**span.attributes, "user.id": "101"})
 
 
-def _error(trace: dict) -> None:
-    _span(trace, "GetScores")["tags"].append({"key": "error", "type": "bool", "value": True})
+def _error(trace: Trace) -> None:
+    _change(trace, _span(trace, "GetScores"), status="error")
 
 
-def _renamed(trace: dict) -> None:
-    _span(trace, "GetInfo")["operationName"] = "getInfo"
+def _renamed(trace: Trace) -> None:
+    _change(trace, _span(trace, "GetInfo"), name="getInfo")
+
+
+def _other_language(trace: Trace) -> None:
+    span = _span(trace, "GetDetail")
+    _change(trace, span, resource={**span.resource, "telemetry.sdk.language": "go"})
 
 
 @pytest.mark.parametrize(
     "mutate",
     [
         _drop,
-        _follows_from,
+        _server_kind,
         _reparent_to_root,
         _orphan,
         _duplicate,
@@ -212,8 +215,11 @@ def _renamed(trace: dict) -> None:
         _wrong_user_id,
         _error,
         _renamed,
+        _other_language,
     ],
 )
-def test_the_shape_check_rejects_every_kind_of_wrong_trace(real_trace: dict, mutate) -> None:
+def test_the_shape_check_rejects_every_kind_of_wrong_trace(real_trace: Trace, mutate: Callable[[Trace], None]) -> None:
     mutate(real_trace)
-    assert smoke_test.outline(real_trace) != smoke_test.expected_outline("inprocess-grpc", [1, 100])
+    comparison = compare(load(EXPECTED_TRACE), real_trace)
+    assert not comparison.matches
+    assert comparison.expected != comparison.found  # the diff shows it

@@ -19,10 +19,10 @@ import pytest
 
 from harness import binaries, compose
 from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, load_command, run_app_timing_its_end, run_load
+from harness.jaeger_spans import span_count
 from harness.servers import Jaeger, free_port, running_jaeger, wait_until
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token, jaeger_environment, running_stack
-from jaeger_api import JaegerAPI
 
 SERVICE = "inprocess-grpc"
 EXIT_EXPORT_FAILED, EXIT_SPANS_DROPPED = 3, 5
@@ -52,7 +52,7 @@ def load_run(env: Mapping[str, str], *args: str) -> Iterator[LoadRun]:
 
 
 def spans_in_jaeger(jaeger: Jaeger, since: float) -> int:
-    return JaegerAPI(jaeger.query_url, timeout=30).span_count(SERVICE, since - 1, time.time() + 1)
+    return span_count(jaeger.query_url, SERVICE, since - 1, time.time() + 1, timeout=30)
 
 
 def wait_for_spans(jaeger: Jaeger, since: float, expected: int, timeout: float) -> int:

@@ -13,7 +13,7 @@ from harness.app import run_app
 from harness.listeners import listening
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token, jaeger_environment, make_certs, running_stack
-from jaeger_api import JaegerAPI
+from jaeger_smoke.api import JaegerClient
 
 pytestmark = pytest.mark.jaeger_v2
 
@@ -61,7 +61,7 @@ def test_jaeger_v2_does_not_list_itself_among_the_services(tmp_path: Path) -> No
         assert run_app(stack.app_env).returncode == 0
         for _ in range(3):  # queries Jaeger 1.55 would have traced into its own service list
             assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0
-        assert JaegerAPI(stack.jaeger.query_url).services() == ["inprocess-grpc"]
+        assert JaegerClient(stack.jaeger.query_url).services() == ["inprocess-grpc"]
 
 
 def _broken(change: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ from harness.app import run_app
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token, make_certs, running_stack
-from jaeger_api import JaegerAPI
+from jaeger_smoke.api import JaegerClient
 
 DIRECT = ("compose.yaml",)
 DIRECT_TLS = (*DIRECT, "compose.jaeger-tls.yaml")
@@ -146,7 +146,7 @@ def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
         # wrong run had got through would have arrived too.
         assert run_app({**stack.app_env, "OTEL_SERVICE_NAME": "canary"}).returncode == 0
         assert run_smoke_test(stack.jaeger, "--service", "canary", "--timeout", "20").returncode == 0
-        assert "inprocess-grpc" not in JaegerAPI(stack.jaeger.query_url).services()
+        assert "inprocess-grpc" not in JaegerClient(stack.jaeger.query_url).services()
 
 
 @pytest.mark.parametrize("path", [path for path in PATHS if "collector" in path])

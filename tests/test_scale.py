@@ -35,12 +35,13 @@ import yaml
 from harness import binaries, compose
 from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command, run_app
 from harness.cassandra import cql
+from harness.jaeger_spans import spans_by_trace
 from harness.kafka import backlog
 from harness.pipeline import TOPIC, Pipeline, config, running_pipeline
 from harness.servers import Jaeger, Server, free_port, wait_until
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token
-from jaeger_api import JaegerAPI, JaegerUnreachable, NotJaeger
+from jaeger_smoke.api import JaegerClient, JaegerUnreachable, NotJaeger
 
 pytestmark = pytest.mark.scale
 
@@ -90,15 +91,8 @@ class Census:
 
 def census(query: Jaeger, service: str, since: float, until: float) -> Census:
     """What the query role holds for `service` in traces from `since` to `until`, asked a
-    second at a time (as JaegerAPI.span_count does), each span by its id."""
-    api = JaegerAPI(query.query_url, timeout=60)
-    traces: dict[str, list[str]] = {}
-    start = since
-    while start < until:
-        end = min(start + 1, until)
-        for trace in api.traces(service, since_seconds=end - start, until=end, limit=1_000_000):
-            traces[trace["traceID"]] = [span["spanID"] for span in trace["spans"]]
-        start = end
+    second at a time (harness/jaeger_spans.py), each span by its id."""
+    traces = spans_by_trace(query.query_url, service, since, until, timeout=60)
     distinct = sum(len(set(ids)) for ids in traces.values())
     twice = sum(len(ids) - len(set(ids)) for ids in traces.values())
     incomplete = sum(len(set(ids)) != SPANS_PER_TRACE for ids in traces.values())
@@ -216,9 +210,9 @@ def load_run(pipeline: Pipeline, service: str, seconds: float = LOAD_SECONDS) ->
 
 def first_spans_stored(pipeline: Pipeline, run: LoadRun) -> None:
     """Wait until the run's first spans are in Cassandra, through every tier."""
-    api = JaegerAPI(pipeline.query.query_url, timeout=10)
+    api = JaegerClient(pipeline.query.query_url, timeout=10)
     try:
-        wait_until(lambda: api.traces(run.service, since_seconds=60, limit=1), FIRST_SPANS_BOUND,
+        wait_until(lambda: api.search(run.service, time.time() - 60, time.time(), limit=1), FIRST_SPANS_BOUND,
                    "first spans in Jaeger", interval=1)  # fmt: skip
     except TimeoutError as error:
         raise TimeoutError(f"{error}\n{what_each_tier_holds(pipeline, run.service, run.started)}") from None
