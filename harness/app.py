@@ -10,15 +10,25 @@ import time
 from collections.abc import Mapping
 
 from harness import REPO
+from jaeger_smoke.expectation import SpanExpectation, load
 
 # What the app gets besides the OTEL_* variables under test: no variable of the
 # developer's shell leaks in.
 # The repository's root too, for harness/broken_app.py: the app never imports from it.
 BASE_ENV = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{REPO / 'app' / 'src'}:{REPO}", "LANG": "C.UTF-8"}
 
-# The spans of the app's default run (ids 1 and 100), one trace: main + 2 x (GetUser +
-# GetInfo + GetDetail + GetScores). A load run makes one such trace per repetition.
-SPANS_PER_TRACE = 9
+# The app's trace as expected-trace.json declares it (the smoke test's default), one
+# source for its shape: a default run (ids 1 and 100) makes one such trace, a load run
+# one per repetition.
+APP_TRACE = load(REPO / "expected-trace.json")
+SPANS_PER_TRACE = APP_TRACE.total()
+
+
+def span_names(expected: SpanExpectation = APP_TRACE.root) -> list[str]:
+    """The names of the spans of the app's trace, each as often as it occurs, sorted."""
+    names = [expected.name] + [name for child in expected.children for name in span_names(child)]
+    return sorted(names * expected.count)
+
 
 # What the app says on stderr once its trace is exported: the trace's id, then the
 # link to it in Jaeger's UI (trace_link).

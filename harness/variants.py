@@ -51,3 +51,22 @@ def named() -> set[Files]:
     found = documented() | set(workflow_rows().values())
     on_v2 = {(files[0], V2, *files[1:]) for files in found if V2 not in files and "compose.scale.yaml" not in files}
     return found | on_v2
+
+
+SCALE = "compose.scale.yaml"
+
+
+def label(files: Files) -> str:
+    """A combination's short name: its overlays, or "direct" for compose.yaml alone."""
+    overlays = [name.removeprefix("compose.").removesuffix(".yaml") for name in files[1:]]
+    return "+".join(overlays) or "direct"
+
+
+def on_one_machine() -> dict[str, Files]:
+    """Every named combination but the scale variant's, by label."""
+    return {label(files): files for files in sorted(named()) if SCALE not in files}
+
+
+def past_one_machine() -> dict[str, Files]:
+    """The named combinations of the scale variant, by label."""
+    return {label(files): files for files in sorted(named()) if SCALE in files}

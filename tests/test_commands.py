@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import inprocess_grpc.__main__ as one_trace
+from harness.app import span_names
 from inprocess_grpc import load, traced_run, users
 from inprocess_grpc.env_checks import ConfigError
 
@@ -30,8 +31,8 @@ JOHN_JSON = (
     '{"id":100,"name":"john","gender":1,"site":"https://goframe.org",'
     '"email":"john@goframe.org","math":100,"english":60,"chinese":50}'
 )
-# The span names of one trace of users 1 and 100, sorted.
-ONE_TRACE = ["GetDetail", "GetDetail", "GetInfo", "GetInfo", "GetScores", "GetScores", "GetUser", "GetUser", "main"]
+# The span names of one trace of users 1 and 100, sorted, as expected-trace.json declares them.
+ONE_TRACE = span_names()
 # The stand-in logs as the OTLP exporter does, under a logger of the SDK's tree.
 BACKEND_LOG = "opentelemetry.exporter.stand_in"
 

@@ -5,25 +5,12 @@ import re
 
 import pytest
 
-from harness import REPO, binaries, compose
+from harness import REPO, binaries, compose, variants
 
-VARIANTS = {
-    "direct": ("compose.yaml",),
-    "direct TLS": ("compose.yaml", "compose.jaeger-tls.yaml"),
-    "collector": ("compose.yaml", "compose.collector.yaml"),
-    "direct mTLS": ("compose.yaml", "compose.jaeger-tls.yaml", "compose.jaeger-mtls.yaml"),
-    "collector TLS": ("compose.yaml", "compose.collector.yaml", "compose.collector-tls.yaml"),
-    "collector mTLS": (
-        "compose.yaml",
-        "compose.collector.yaml",
-        "compose.collector-tls.yaml",
-        "compose.collector-mtls.yaml",
-    ),
-}
-# Each with Jaeger v2 in place of 1.55: the v2 overlay right after compose.yaml.
-VARIANTS |= {f"{name}, Jaeger v2": (files[0], "compose.jaeger-v2.yaml", *files[1:]) for name, files in VARIANTS.items()}
-# The zero-code app (compose.distro.yaml), straight and through the collector.
-VARIANTS |= {f"{name}, zero-code": (*VARIANTS[name], "compose.distro.yaml") for name in ("direct", "collector")}
+# Every combination of compose files the workflow and the docs name (harness/variants.py),
+# on one machine; the scale variant's: tests/test_scale_compose.py.
+VARIANTS = variants.on_one_machine()
+COLLECTOR = ("compose.yaml", "compose.collector.yaml")
 PINNED_IMAGE = re.compile(r"^(?P<name>[a-z0-9./_-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
 
 
@@ -37,7 +24,7 @@ def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="module")
 def collector_config() -> dict:
-    return compose.resolve(*VARIANTS["collector"], variables={"COLLECTOR_AUTH_TOKEN": "t"})
+    return compose.resolve(*COLLECTOR, variables={"COLLECTOR_AUTH_TOKEN": "t"})
 
 
 def _image(config: dict, service: str) -> tuple[str, str]:
@@ -94,7 +81,7 @@ def test_servers_restart_on_failure_and_go_keeps_under_their_memory_limit(varian
 
 
 # Jaeger 1.55's variables; v2 takes its addresses from its config file (tests/test_jaeger_v2.py).
-@pytest.mark.parametrize("name", [name for name in VARIANTS if "Jaeger v2" not in name])
+@pytest.mark.parametrize("name", [name for name, files in VARIANTS.items() if variants.V2 not in files])
 def test_jaeger_listens_on_the_network_only_for_otlp_grpc_and_the_ui(name: str, tmp_path) -> None:
     config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
     env = config["services"]["jaeger"]["environment"]
@@ -109,7 +96,7 @@ def test_jaeger_listens_on_the_network_only_for_otlp_grpc_and_the_ui(name: str, 
     assert "COLLECTOR_ZIPKIN_HOST_PORT" not in env  # Zipkin: off
 
 
-@pytest.mark.parametrize("name", [name for name in VARIANTS if name.startswith("collector")])
+@pytest.mark.parametrize("name", [name for name, files in VARIANTS.items() if COLLECTOR[1] in files])
 def test_in_the_collector_variants_only_the_collector_reaches_jaeger(name: str, tmp_path) -> None:
     config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
     services = config["services"]
@@ -120,26 +107,39 @@ def test_in_the_collector_variants_only_the_collector_reaches_jaeger(name: str, 
     assert [(port["target"], port["host_ip"]) for port in services["jaeger"]["ports"]] == [(16686, "127.0.0.1")]
 
 
-@pytest.mark.parametrize("server, variable", [("jaeger", "COLLECTOR_OTLP_GRPC_TLS_CLIENT_CA"),
-                                              ("otel-collector", "COLLECTOR_TLS_CLIENT_CA_FILE")])  # fmt: skip
-def test_mtls_is_its_own_overlay_and_tls_alone_never_asks_for_a_client_ca(server: str, variable: str) -> None:
-    tls, mtls = (
-        compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": "/c"})
-        for name in (("direct TLS", "direct mTLS") if server == "jaeger" else ("collector TLS", "collector mTLS"))
-    )
-    assert variable not in tls["services"][server]["environment"]
-    assert mtls["services"][server]["environment"][variable] == "/certs/ca.pem"
+# The variable that names the client CA, for the server the app sends to.
+CLIENT_CA = {"jaeger": "COLLECTOR_OTLP_GRPC_TLS_CLIENT_CA", "otel-collector": "COLLECTOR_TLS_CLIENT_CA_FILE"}
 
 
-def test_each_tls_container_mounts_only_its_own_certificates_folder() -> None:
-    for name in ("direct mTLS", "collector mTLS"):
-        config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": "/c"})
-        mounts = {
-            service: {volume["source"] for volume in each.get("volumes", []) if volume["target"] == "/certs"}
-            for service, each in config["services"].items()
+def _server(config: dict) -> str:
+    return "otel-collector" if "otel-collector" in config["services"] else "jaeger"
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_only_an_mtls_overlay_asks_for_a_client_ca_and_it_turns_tls_on(name: str, tmp_path) -> None:
+    config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
+    env = config["services"][_server(config)]["environment"]
+    asked = CLIENT_CA[_server(config)] in env
+    assert asked == any("mtls" in file for file in VARIANTS[name])
+    if asked:
+        assert env[CLIENT_CA[_server(config)]] == "/certs/ca.pem"
+        assert "true" in {env.get("COLLECTOR_TLS_ENABLED"), env.get("COLLECTOR_OTLP_GRPC_TLS_ENABLED")}
+
+
+def test_each_tls_container_mounts_only_its_own_certificates_folder(variant: dict) -> None:
+    mounts = {
+        service: {
+            volume["source"].rsplit("/", 1)[-1] for volume in each.get("volumes", []) if volume["target"] == "/certs"
         }
-        server, folder = ("otel-collector", "/c/collector") if "otel-collector" in mounts else ("jaeger", "/c/jaeger")
-        assert (mounts[server], mounts["app"]) == ({folder}, {"/c/client"})
+        for service, each in variant["services"].items()
+    }
+    if not mounts["app"]:
+        return  # plaintext: no certificates anywhere
+    folder = {"otel-collector": "collector", "jaeger": "jaeger"}[_server(variant)]
+    assert {service: folders for service, folders in mounts.items() if folders} == {
+        _server(variant): {folder},
+        "app": {"client"},
+    }
 
 
 # The one image no public source gave a digest for (no registry can be asked from here):

@@ -1,6 +1,7 @@
-"""Jaeger v2 in place of all-in-one 1.55 (compose.jaeger-v2.yaml): every export path of
-the workflow, the trace after a restart, and a broken configuration refused at start,
-against the real Jaeger v2 (2.13.0, built from its Go module) run as compose configures it."""
+"""Jaeger v2 in place of all-in-one 1.55 (compose.jaeger-v2.yaml): the trace after a
+restart, and a broken configuration refused at start, against the real Jaeger v2 (2.13.0,
+built from its Go module) run as compose configures it. Every export path on v2:
+tests/test_paths.py."""
 
 import subprocess
 from pathlib import Path
@@ -12,38 +13,12 @@ from harness import REPO, binaries, compose
 from harness.app import run_app
 from harness.listeners import listening
 from harness.smoke import run_smoke_test
-from harness.stack import collector_token, jaeger_environment, make_certs, running_stack
+from harness.stack import jaeger_environment, running_stack
 from jaeger_smoke.api import JaegerClient
 
 pytestmark = pytest.mark.jaeger_v2
 
 V2 = ("compose.yaml", "compose.jaeger-v2.yaml")
-# The paths of the GitHub workflow's matrix, on Jaeger v2.
-PATHS = {
-    "direct plaintext": V2,
-    "direct TLS": (*V2, "compose.jaeger-tls.yaml"),
-    "collector plaintext + token": (*V2, "compose.collector.yaml"),
-    "collector mTLS + token": (
-        *V2, "compose.collector.yaml", "compose.collector-tls.yaml", "compose.collector-mtls.yaml"
-    ),
-}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def variables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """What a user's .env holds after make-certs.sh and make-token.sh."""
-    certs = make_certs(tmp_path_factory.mktemp("certs"))
-    return {"CERTS_DIR": str(certs), **collector_token(tmp_path_factory.mktemp("token"))}
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_every_path_delivers_the_trace_to_jaeger_v2(path: str, variables: dict[str, str], tmp_path: Path) -> None:
-    with running_stack(compose.resolve(*PATHS[path], variables=variables), tmp_path) as stack:
-        result = run_app(stack.app_env)
-        assert result.returncode == 0, result.stderr
-        smoke = run_smoke_test(stack.jaeger, "--timeout", "20")
-        assert smoke.returncode == 0, smoke.stderr
-        assert "has the expected 9 spans" in smoke.stdout
 
 
 def test_jaeger_v2_keeps_the_trace_across_a_restart(tmp_path: Path) -> None:

@@ -15,26 +15,18 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from harness import REPO, binaries, compose
-from harness.app import run_app
+from harness import REPO, binaries, compose, variants
+from harness.app import launcher, run_app
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token, make_certs, running_stack
 from jaeger_smoke.api import JaegerClient
 
-DIRECT = ("compose.yaml",)
-DIRECT_TLS = (*DIRECT, "compose.jaeger-tls.yaml")
-COLLECTOR = (*DIRECT, "compose.collector.yaml")
-COLLECTOR_TLS = (*COLLECTOR, "compose.collector-tls.yaml")
-
-PATHS = {
-    "direct plaintext": DIRECT,
-    "direct TLS": DIRECT_TLS,
-    "direct mTLS": (*DIRECT_TLS, "compose.jaeger-mtls.yaml"),
-    "collector plaintext + token": COLLECTOR,
-    "collector TLS + token": COLLECTOR_TLS,
-    "collector mTLS + token": (*COLLECTOR_TLS, "compose.collector-mtls.yaml"),
-}
+# Every combination the workflow and the docs name, on one machine (harness/variants.py):
+# straight or through the collector, plaintext, TLS or mTLS, explicit or zero-code, on
+# Jaeger 1.55 and v2.
+PATHS = variants.on_one_machine()
+COLLECTOR = ("compose.yaml", "compose.collector.yaml")
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +50,14 @@ def resolve(path: str, variables: dict[str, str]) -> compose.Config:
     return compose.resolve(*PATHS[path], variables=variables)
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(path, marks=[pytest.mark.jaeger_v2] * (variants.V2 in files)) for path, files in PATHS.items()],
+)
 def test_every_path_delivers_the_trace(path: str, variables: dict[str, str], tmp_path: Path) -> None:
-    with running_stack(resolve(path, variables), tmp_path) as stack:
-        result = run_app(stack.app_env)
+    config = resolve(path, variables)
+    with running_stack(config, tmp_path) as stack:
+        result = run_app(stack.app_env, launcher=launcher(config))
         assert result.returncode == 0, result.stderr
         smoke = run_smoke_test(stack.jaeger, "--timeout", "20")
         assert smoke.returncode == 0, smoke.stderr
@@ -96,34 +92,34 @@ class Mistake:
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 MISTAKES = {
     "wrong token": Mistake(
-        "collector TLS + token",
+        "collector+collector-tls",
         _with(OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20wrong"),
         "rejected the credentials",
     ),
     "missing token": Mistake(
-        "collector TLS + token", _without("OTEL_EXPORTER_OTLP_HEADERS"), "rejected the credentials"
+        "collector+collector-tls", _without("OTEL_EXPORTER_OTLP_HEADERS"), "rejected the credentials"
     ),
     "plaintext client, TLS collector": Mistake(
-        "collector TLS + token", _replace(ENDPOINT, "https:", "http:"), "https://"
+        "collector+collector-tls", _replace(ENDPOINT, "https:", "http:"), "https://"
     ),
-    "plaintext client, TLS Jaeger": Mistake("direct TLS", _replace(ENDPOINT, "https:", "http:"), "https://"),
-    "certificate from another CA": Mistake("direct TLS", _other_ca_certificate, "not signed by the CA"),
+    "plaintext client, TLS Jaeger": Mistake("jaeger-tls", _replace(ENDPOINT, "https:", "http:"), "https://"),
+    "certificate from another CA": Mistake("jaeger-tls", _other_ca_certificate, "not signed by the CA"),
     "no client certificate, mTLS": Mistake(
-        "collector mTLS + token",
+        "collector+collector-tls+collector-mtls",
         _without("OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"),
         "client certificate",
     ),
     # localhost is 127.0.0.1 and ::1; Jaeger listens on the first only. The last attempt
     # (::1) is refused, but the hint is the TLS one the 127.0.0.1 attempts showed.
     "https://localhost, plaintext Jaeger": Mistake(
-        "direct plaintext", _replace(ENDPOINT, "http://127.0.0.1", "https://localhost"), "TLS client, plaintext server"
+        "direct", _replace(ENDPOINT, "http://127.0.0.1", "https://localhost"), "TLS client, plaintext server"
     ),
     "https://127.0.0.1, plaintext Jaeger": Mistake(
-        "direct plaintext", _replace(ENDPOINT, "http://", "https://"), "TLS client, plaintext server"
+        "direct", _replace(ENDPOINT, "http://", "https://"), "TLS client, plaintext server"
     ),
     # Legal for the SDK, which then speaks TLS to a plaintext server: refused up front.
     "endpoint without scheme, plaintext Jaeger": Mistake(
-        "direct plaintext", _replace(ENDPOINT, "http://", ""), "ENDPOINT='127.0.0.1:", 4
+        "direct", _replace(ENDPOINT, "http://", ""), "ENDPOINT='127.0.0.1:", 4
     ),
 }
 
@@ -149,7 +145,7 @@ def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
         assert "inprocess-grpc" not in JaegerClient(stack.jaeger.query_url).services()
 
 
-@pytest.mark.parametrize("path", [path for path in PATHS if "collector" in path])
+@pytest.mark.parametrize("path", [path for path, files in PATHS.items() if COLLECTOR[1] in files])
 def test_the_collector_config_is_valid_for_each_collector_path(path: str, variables: dict[str, str]) -> None:
     config = resolve(path, variables)
     validate = subprocess.run(
@@ -217,7 +213,7 @@ def test_the_collector_refuses_an_oversized_request_and_keeps_serving(
     request = trace_service_pb2.ExportTraceServiceRequest(
         resource_spans=[trace_pb2.ResourceSpans(scope_spans=[trace_pb2.ScopeSpans(spans=[huge])])]
     )
-    with running_stack(resolve("collector plaintext + token", variables), tmp_path) as stack:
+    with running_stack(resolve("collector", variables), tmp_path) as stack:
         assert stack.collector
         with grpc.insecure_channel(stack.collector.otlp_grpc) as channel:
             export = trace_service_pb2_grpc.TraceServiceStub(channel).Export
