@@ -6,6 +6,7 @@ and no run with a Docker Compose that would ignore `!override`."""
 
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -133,6 +134,17 @@ def test_a_second_run_keeps_the_passwords_and_makes_a_missing_copy_from_the_othe
     assert again.returncode == 0, again.stderr
     assert passwords_of(tmp_path) == first
     assert access_besides_the_owner(tmp_path / "secrets" / "jaeger" / "kafka-password") == {"10001": "r"}
+
+
+@pytest.mark.parametrize(("script", "made"), [("make-token.sh", "secrets/collector-token"),
+                                             ("make-certs.sh", "certs/ca/ca.pem")])  # fmt: skip
+def test_with_no_argument_the_script_writes_in_the_project_folder(script: str, made: str, tmp_path: Path) -> None:
+    # As the README and the workflow run them: ./scripts/make-….sh, from the project folder.
+    shutil.copytree(SCRIPTS, tmp_path / "scripts")
+    ran = subprocess.run([f"./scripts/{script}"], cwd=tmp_path, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / made).is_file()
 
 
 def test_a_second_run_replaces_the_token_in_both_places(tmp_path: Path) -> None:
