@@ -40,7 +40,8 @@ ADD_SCRAM = re.compile(r'--add-scram "([\w-]+)=\[name=(\w+),password=\$\$?\(cat 
 
 
 def config(variables: dict[str, str]) -> compose.Config:
-    """The scale variant, resolved with the variables it requires (the collector's token)."""
+    """The scale variant, resolved with the variables it requires (the collector's token) and
+    SECRETS_DIR (the folder of the passwords), as harness.stack.collector_token gives them."""
     return compose.resolve(*FILES, variables=variables)
 
 

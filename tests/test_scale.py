@@ -418,12 +418,12 @@ def test_a_second_ingester_joining_mid_run_loses_no_span_and_stores_none_twice(
 
 
 def _role(
-    pipeline: Pipeline, service: str, addresses: Mapping[str, str], log: Path, changed: Mapping[str, str] = {}
+    pipeline: Pipeline, service: str, addresses: Mapping[str, str], log: Path, changed: Mapping[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
     """A Jaeger role as compose configures it, with `addresses` for the engines and the
     `changed` variables; its process and its health URL."""
     health = f"127.0.0.1:{free_port()}"
-    env = compose.environment(pipeline.config, service, addresses) | dict(changed) | {
+    env = compose.environment(pipeline.config, service, addresses) | dict(changed or {}) | {
         "ADMIN_HTTP_HOST_PORT": health, "COLLECTOR_OTLP_GRPC_HOST_PORT": "127.0.0.1:0",
         "COLLECTOR_OTLP_HTTP_HOST_PORT": "127.0.0.1:0", "QUERY_HTTP_SERVER_HOST_PORT": "127.0.0.1:0",
         "QUERY_GRPC_SERVER_HOST_PORT": "127.0.0.1:0", "JAEGER_METRICS_PORT": "0",
