@@ -9,6 +9,7 @@ recovers with it, and `--scale jaeger-ingester=2` adds a consumer to the one gro
 faults at ≥5,000 spans/s run natively: tests/test_scale.py.)"""
 
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -172,6 +173,21 @@ def test_no_password_is_in_any_containers_log(pipeline: docker_stack.Project) ->
     assert not [password for password in passwords if password in logs]
 
 
+def _query_reads(trace_id: str) -> None:
+    """Wait until the query role answers for the trace: after Cassandra restarts, its driver
+    logs in again within reconnect_interval (2 s, scale/jaeger-query.yaml), and a request
+    before that gets HTTP 500. A bound generous for a loaded machine."""
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{QUERY}/api/traces/{trace_id}", timeout=10) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_until(answers, 60, "the query role reading Cassandra again", interval=1)
+
+
 def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_stack.Project) -> None:
     before = _app_run(pipeline)
     _trace_in_query(before)
@@ -181,6 +197,7 @@ def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_s
     pipeline.wait_healthy("kafka")
     pipeline.wait_healthy("cassandra")
 
+    _query_reads(before)
     _trace_in_query(before)  # Cassandra's data is on its volume
     _trace_in_query(_app_run(pipeline))  # Kafka started again on its formatted storage
     # The start script's GC log, on the cassandra-logs volume (the root is read-only).
