@@ -19,6 +19,8 @@ from typing import Any
 from harness import REPO, binaries
 
 Config = dict[str, Any]
+# Where compose mounts a service's secrets.
+SECRETS = "/run/secrets"
 
 
 def resolve(*files: str, project_dir: Path = REPO, variables: Mapping[str, str] | None = None) -> Config:
@@ -59,12 +61,32 @@ def _mounts(config: Config, service: str, volumes: Mapping[str, Path]) -> dict[s
             # Never the real path on this host: tests would share (or clobber) it.
             assert volume["source"] in volumes, f"{service}: give the test's folder for volume {volume['source']}"
             mounts[volume["target"]] = str(volumes[volume["source"]])
+    return mounts | secret_files(config, service)
+
+
+def secret_files(config: Config, service: str) -> dict[str, str]:
+    """Where compose mounts each secret of the service, and the file it mounts there."""
+    files = {}
     for secret in config["services"][service].get("secrets") or []:
         # Compose mounts a secret's file at /run/secrets/<target>, its name by default.
         target = secret.get("target") or secret["source"]
-        target = target if target.startswith("/") else f"/run/secrets/{target}"
-        mounts[target] = config["secrets"][secret["source"]]["file"]
-    return mounts
+        target = target if target.startswith("/") else f"{SECRETS}/{target}"
+        files[target] = config["secrets"][secret["source"]]["file"]
+    return files
+
+
+def secrets_folder(config: Config, service: str, folder: Path) -> Path:
+    """A folder in `folder` that stands for the service's /run/secrets, for a program that
+    names the folder rather than a file (Kafka's DirectoryConfigProvider): a link to each
+    secret's file, named as compose mounts it."""
+    made = folder / f"{service}-secrets"
+    made.mkdir(exist_ok=True)
+    for target, source in secret_files(config, service).items():
+        assert target.startswith(SECRETS + "/"), f"{service}: {target} is not in {SECRETS}"
+        link = made / target.removeprefix(SECRETS + "/")
+        link.unlink(missing_ok=True)
+        link.symlink_to(source)
+    return made
 
 
 def volume_folders(config: Config, service: str, folder: Path) -> dict[str, Path]:

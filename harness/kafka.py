@@ -1,16 +1,18 @@
 """Kafka 4 run natively for the tests: the project's scale/kafka.properties, its addresses
-and data folder moved by code to free loopback ports and the test's folder, the KRaft
-storage formatted, the broker started on the jars harness/java_engines.py fetched, and
-waited for by asking it for its metadata (Kafka's own protocol, below) instead of sleeping.
+and data folder moved by code to free loopback ports and the test's folder, its secrets'
+paths to their files here, the KRaft storage formatted with its SCRAM users, the broker
+started on the jars harness/java_engines.py fetched, and waited for by asking it for its
+metadata, logged in (harness/kafka_protocol.py), instead of sleeping.
 
 What compose.scale.yaml's kafka container runs through Kafka's scripts, this runs
-directly: `kafka.tools.StorageTool format`, then `kafka.Kafka`, with the heap and logging
-options of the service's environment; the kafka-topics service's command runs as
-`org.apache.kafka.tools.TopicCommand` with the same arguments.
+directly: `kafka.tools.StorageTool format --add-scram …`, then `kafka.Kafka`, with the
+heap and logging options of the service's environment; the kafka-topics service's
+command runs as `org.apache.kafka.tools.TopicCommand` with the same arguments, and every
+admin tool with the same client config (scale/kafka-client.properties).
 """
 
+import re
 import shutil
-import socket
 import struct
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import java_engines
+from harness.kafka_protocol import SaslAuthenticationFailed, metadata
 from harness.servers import Server, free_port, running, wait_until
 
 # What kafka-run-class.sh adds to every Kafka JVM (KAFKA_JVM_PERFORMANCE_OPTS' default).
@@ -37,84 +40,30 @@ def write_properties(path: Path, settings: Mapping[str, str]) -> Path:
     return path
 
 
-# --- Kafka's protocol, just enough to ask for metadata (a Metadata request, version 4:
-# the oldest Kafka 4 still answers; non-flexible encoding, big-endian).
+def moved(settings: Mapping[str, str], paths: Mapping[str, str]) -> dict[str, str]:
+    """`settings` with each path of `paths` (in the container) replaced by its own (on this host)."""
 
-
-def _string(value: str) -> bytes:
-    data = value.encode()
-    return struct.pack(">h", len(data)) + data
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.at = data, 0
-
-    def take(self, fmt: str) -> int:
-        (value,) = struct.unpack_from(fmt, self.data, self.at)
-        self.at += struct.calcsize(fmt)
+    def move(value: str) -> str:
+        for target, source in paths.items():
+            value = value.replace(target, source)
         return value
 
-    def string(self) -> str | None:
-        length = self.take(">h")
-        if length < 0:
-            return None
-        value = self.data[self.at : self.at + length].decode()
-        self.at += length
-        return value
-
-    def ints(self) -> list[int]:
-        return [self.take(">i") for _ in range(self.take(">i"))]
+    return {key: move(value) for key, value in settings.items()}
 
 
-@dataclass
-class Metadata:
-    brokers: list[str]  # host:port of each broker the cluster advertises
-    partitions: dict[str, dict[int, int]]  # topic -> partition -> leader's node id (-1: none)
-
-
-def metadata(bootstrap: str, topics: Sequence[str] = (), timeout: float = 2) -> Metadata:
-    """The cluster's brokers and the partitions (with their leaders) of `topics`, asked of `bootstrap`."""
-    body = struct.pack(">i", len(topics)) + b"".join(_string(topic) for topic in topics) + b"\x00"
-    request = struct.pack(">hhi", 3, 4, 1) + _string("reference-tests") + body  # Metadata v4, correlation id 1
-    host, port = bootstrap.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(struct.pack(">i", len(request)) + request)
-        size = struct.unpack(">i", _receive(sock, 4))[0]
-        answer = _Reader(_receive(sock, size))
-    answer.take(">i")  # correlation id
-    answer.take(">i")  # throttle time
-    brokers = []
-    for _ in range(answer.take(">i")):
-        answer.take(">i")  # node id
-        broker_host, broker_port = answer.string(), answer.take(">i")
-        answer.string()  # rack
-        brokers.append(f"{broker_host}:{broker_port}")
-    answer.string()  # cluster id
-    answer.take(">i")  # controller id
-    partitions: dict[str, dict[int, int]] = {}
-    for _ in range(answer.take(">i")):
-        error, name = answer.take(">h"), answer.string()
-        answer.take(">b")  # is internal
-        found = {}
-        for _ in range(answer.take(">i")):
-            partition_error, index, leader = answer.take(">h"), answer.take(">i"), answer.take(">i")
-            answer.ints()  # replicas
-            answer.ints()  # in-sync replicas
-            found[index] = leader if partition_error == 0 else -1
-        if error == 0 and name:
-            partitions[name] = found
-    return Metadata(brokers, partitions)
-
-
-def _receive(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("Kafka closed the connection")
-        data += chunk
-    return data
+def jaas_credentials(settings: Mapping[str, str]) -> tuple[str, str]:
+    """The user and password of a client's `sasl.jaas.config`, the password read where it
+    names a file through a DirectoryConfigProvider (`${provider:folder:file}`), as Kafka
+    reads it."""
+    jaas = settings["sasl.jaas.config"]
+    found = re.search(r'username="([^"]*)"', jaas), re.search(r'password="([^"]*)"', jaas)
+    assert all(found), f"a sasl.jaas.config without a username and a password: {jaas}"
+    user, password = (match[1] for match in found if match)
+    if reference := re.fullmatch(r"\$\{(\w+):([^:}]*):([^}]*)\}", password):
+        provider, folder, name = reference.groups()
+        assert settings[f"config.providers.{provider}.class"].endswith(".DirectoryConfigProvider"), provider
+        password = (Path(folder) / name).read_text()
+    return user, password
 
 
 # --- The broker
@@ -122,15 +71,16 @@ def _receive(sock: socket.socket, size: int) -> bytes:
 
 @dataclass
 class KafkaServer(Server):
-    """The broker: ready once it answers a metadata request."""
+    """The broker: ready once it answers a metadata request, logged in as `credentials`."""
 
     bootstrap: str = ""
+    credentials: tuple[str, str] | None = None
     start_timeout: float = 90
 
     def ready(self) -> bool:
         try:
-            return bool(metadata(self.bootstrap).brokers)
-        except (OSError, struct.error):
+            return bool(metadata(self.bootstrap, credentials=self.credentials).brokers)
+        except (OSError, struct.error, SaslAuthenticationFailed):  # not up yet, or its users not loaded yet
             return False
 
 
@@ -139,10 +89,16 @@ class Kafka:
     bootstrap: str  # host:port the clients use
     log: Path
     server: KafkaServer  # to stop it and start it again, on the same ports and data
+    client_config: Path  # the admin tools' --command-config: scale/kafka-client.properties, its paths moved
+    credentials: tuple[str, str]  # the user and password client_config logs in with
 
     def partitions(self, topic: str) -> dict[int, int]:
         """The topic's partitions and their leaders ({} while it does not exist)."""
-        return metadata(self.bootstrap, [topic]).partitions.get(topic, {})
+        return metadata(self.bootstrap, [topic], self.credentials).partitions.get(topic, {})
+
+    def tool(self, main_class: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """A Kafka tool (run_tool), logged in with the admin tools' client config."""
+        return run_tool(main_class, *arguments, "--command-config", str(self.client_config))
 
 
 def run_tool(main_class: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -158,35 +114,59 @@ def _jvm_options(environment: Mapping[str, str]) -> list[str]:
     return [*heap.split(), *JVM_OPTIONS, *logging.split()]
 
 
+def _on_loopback(configured: Mapping[str, str], ports: Mapping[str, int]) -> dict[str, str]:
+    """Each listener of `configured` (CLIENT://:9092, say) on its port of `ports`, on loopback,
+    and the controller quorum with it."""
+
+    def listeners(key: str) -> str:
+        names = [entry.split("://")[0] for entry in configured[key].split(",")]
+        return ",".join(f"{name}://127.0.0.1:{ports[name]}" for name in names)
+
+    controller = configured["controller.listener.names"]
+    voters = f"{configured['node.id']}@127.0.0.1:{ports[controller]}"
+    return {"listeners": listeners("listeners"), "advertised.listeners": listeners("advertised.listeners"),
+            "controller.quorum.voters": voters}  # fmt: skip
+
+
 @contextmanager
 def running_kafka(
-    properties: Path, environment: Mapping[str, str], folder: Path, launcher: Sequence[str] = ()
+    properties: Path,
+    client_properties: Path,
+    environment: Mapping[str, str],
+    folder: Path,
+    paths: Mapping[str, str],
+    scram: Sequence[str] = (),
+    launcher: Sequence[str] = (),
 ) -> Iterator[Kafka]:
     """One broker+controller with `properties` (scale/kafka.properties) and compose's
     `environment` (KAFKA_CLUSTER_ID, KAFKA_HEAP_OPTS, KAFKA_LOG4J_OPTS); its addresses on
-    free loopback ports, its data in `folder`, removed at the end. `launcher` goes before
+    free loopback ports, its data in `folder`, removed at the end. `paths` moves the
+    container's paths the files name (its secrets) to this host's; the storage is
+    formatted with the SCRAM users of `scram` (`--add-scram` values); the admin tools log
+    in with `client_properties` (scale/kafka-client.properties). `launcher` goes before
     the command."""
     java, classpath = java_engines.java(), java_engines.KAFKA.classpath()
     options = _jvm_options(environment)
-    configured = read_properties(properties)
+    configured = moved(read_properties(properties), paths)
+    client = moved(read_properties(client_properties), paths)
+    client_config = write_properties(folder / "kafka-client.properties", client)
     data = folder / "kafka-data"
 
     def start() -> tuple[KafkaServer, Kafka]:
-        client, controller = free_port(), free_port()
-        settings = configured | {
-            "listeners": f"PLAINTEXT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{client}",
-            "controller.quorum.voters": f"{configured['node.id']}@127.0.0.1:{controller}",
-            "log.dirs": str(data),
-        }
+        names = [entry.split("://")[0] for entry in configured["listeners"].split(",")]
+        ports = {name: free_port() for name in names}
+        settings = configured | _on_loopback(configured, ports) | {"log.dirs": str(data)}
         config = write_properties(folder / "kafka.properties", settings)
-        formatted = run_tool("kafka.tools.StorageTool", "format", "--ignore-formatted",
-                             "--cluster-id", environment["KAFKA_CLUSTER_ID"], "--config", str(config))  # fmt: skip
+        users = [argument for value in scram for argument in ("--add-scram", value)]
+        formatted = run_tool("kafka.tools.StorageTool", "format", "--ignore-formatted", "--cluster-id",
+                             environment["KAFKA_CLUSTER_ID"], "--config", str(config), *users)  # fmt: skip
         assert formatted.returncode == 0, formatted.stderr
         command = [java, *options, "-cp", classpath, "kafka.Kafka", str(config)]
         log = folder / "kafka.log"
-        server = KafkaServer(command, {}, "", log, launcher=launcher, bootstrap=f"127.0.0.1:{client}")
-        return server, Kafka(server.bootstrap, server.log, server)
+        bootstrap = settings["advertised.listeners"].split(",")[0].split("://")[1]
+        credentials = jaas_credentials(client)
+        server = KafkaServer(command, {}, "", log, launcher=launcher, bootstrap=bootstrap, credentials=credentials)
+        return server, Kafka(bootstrap, log, server, client_config, credentials)
 
     try:
         with running(start, "Kafka") as kafka:
@@ -229,12 +209,13 @@ class Backlog:
 
 def backlog(kafka: Kafka, topic: str, group: str) -> Backlog:
     """The topic's end offsets (GetOffsetShell) and the group's committed offsets
-    (kafka-consumer-groups --describe --offsets), as an operator would read them."""
-    shell = run_tool("org.apache.kafka.tools.GetOffsetShell", "--bootstrap-server", kafka.bootstrap, "--topic", topic)
+    (kafka-consumer-groups --describe --offsets), as an operator would read them, logged
+    in as the admin tools are."""
+    shell = kafka.tool("org.apache.kafka.tools.GetOffsetShell", "--bootstrap-server", kafka.bootstrap, "--topic", topic)
     assert shell.returncode == 0, shell.stderr
     lines = (line.rsplit(":", 2) for line in shell.stdout.split())  # topic:partition:offset
     end = {int(partition): int(offset) for _, partition, offset in lines}
-    described = run_tool(
+    described = kafka.tool(
         "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
         "--bootstrap-server", kafka.bootstrap, "--describe", "--offsets", "--group", group,
     )  # fmt: skip

@@ -19,11 +19,14 @@ def make_certs(folder: Path) -> Path:
 
 
 def collector_token(folder: Path) -> dict[str, str]:
-    """The token scripts/make-token.sh makes in `folder`, as the compose variables of
-    the collector variants: the app's COLLECTOR_AUTH_TOKEN, the collector's file."""
+    """The token (and the scale variant's passwords) scripts/make-token.sh makes in
+    `folder`, as the compose variables that name them: the app's COLLECTOR_AUTH_TOKEN,
+    the collector's file, the folder of the passwords' files (SECRETS_DIR)."""
     subprocess.run([str(REPO / "scripts" / "make-token.sh"), str(folder)], check=True, capture_output=True)
     token = (folder / ".env").read_text().removeprefix("COLLECTOR_AUTH_TOKEN=").strip()
-    return {"COLLECTOR_AUTH_TOKEN": token, "COLLECTOR_TOKEN_FILE": str(folder / "secrets" / "collector-token")}
+    secrets = folder / "secrets"
+    return {"COLLECTOR_AUTH_TOKEN": token, "COLLECTOR_TOKEN_FILE": str(secrets / "collector-token"),
+            "SECRETS_DIR": str(secrets)}  # fmt: skip
 
 
 def service_environment(config: compose.Config, service: str, folder: Path) -> dict[str, str]:

@@ -15,12 +15,13 @@ the native tests run, built static), at upstream's path, run as upstream's user.
   `venv` and this machine's CA bundle: the network here intercepts TLS, and pip inside
   the build fails without it.
 - apache/kafka and cassandra: upstream's layout and users on a Debian Java base made
-  the same way, with the engines' own jars from Maven Central (harness/java_engines.py,
-  those the native tests run). Their launch scripts are the stand-ins' own, small ones
-  (standins/kafka-bin/, standins/cassandra-bin/): the release archives upstream's come
-  from cannot be fetched here. What the stack's compose file asks of them (paths,
-  options, environment variables) they take as upstream's do; what else upstream's do
-  they do not.
+  the same way (with Python for Cassandra's, as upstream's has for cqlsh), with the
+  engines' own jars from Maven Central (harness/java_engines.py, those the native tests
+  run). Their launch scripts and Cassandra's `cqlsh` are the stand-ins' own, small ones
+  (standins/kafka-bin/, standins/cassandra-bin/; the cqlsh on the tests' CQL client,
+  harness/cql.py, copied into the image): the release archives upstream's come from
+  cannot be fetched here. What the stack's compose file asks of them (paths, options,
+  environment variables) they take as upstream's do; what else upstream's do they do not.
 
 Each is tagged with a hash of what it is built from, so it is built once per source.
 """
@@ -39,7 +40,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import binaries, cassandra, engine, java_engines, kafka
+from harness import binaries, cassandra, cql, engine, java_engines, kafka
 
 HERE = Path(__file__).resolve().parent / "standins"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -49,6 +50,8 @@ DEBIAN_SUITE = "bookworm"
 PYTHON_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates")
 # The engines' Java, and `passwd` for the images' users.
 JAVA_PACKAGES = (f"openjdk-{java_engines.JAVA_MAJOR}-jre-headless", "ca-certificates", "passwd")
+# Cassandra's image has Python besides, for cqlsh (the stand-in's is Python too).
+CQLSH_PACKAGES = ("python3",)
 
 
 def docker(*args: str, stdin: bytes | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
@@ -236,21 +239,30 @@ def python_base() -> str:
     return _debian("python", PYTHON_PACKAGES, f"ENV SSL_CERT_FILE={CA_BUNDLE} PIP_CERT={CA_BUNDLE}", 'CMD ["python3"]')
 
 
-def java_base() -> str:
-    """Debian bookworm with the Java the engines run on, the base of the Kafka and Cassandra stand-ins."""
-    return _debian("java", JAVA_PACKAGES, 'CMD ["bash"]')
+def java_base(*packages: str) -> str:
+    """Debian bookworm with the Java the engines run on (and `packages`), the base of the
+    Kafka and Cassandra stand-ins."""
+    return _debian("java", (*JAVA_PACKAGES, *packages), 'CMD ["bash"]')
 
 
 def _java_engine(
-    image: str, jars: java_engines.MavenEngine, folder: str, options: str, jvm_options: tuple[str, ...]
+    image: str,
+    jars: java_engines.MavenEngine,
+    folder: str,
+    options: str,
+    jvm_options: tuple[str, ...],
+    base: str,
+    files: dict[str, Path] | None = None,
 ) -> str:
-    """A Java engine's stand-in: `image`.Dockerfile on the Java base, with the engine's jars
-    in `folder`, the stand-in's scripts (`image`-bin/) in bin/, and `jvm_options` (the
-    native tests' own) in the argument file `options`."""
+    """A Java engine's stand-in: `image`.Dockerfile on `base`, with the engine's jars in
+    `folder`, the stand-in's scripts (`image`-bin/) in bin/, `jvm_options` (the native
+    tests' own) in the argument file `options`, and `files` (path in the build context:
+    file) besides."""
     dockerfile, scripts = HERE / f"{image}.Dockerfile", HERE / f"{image}-bin"
-    base = java_base()
+    files = files or {}
     names = sorted(jar.name for jar in java_engines.ensure(jars).glob("*.jar"))
-    sources = [dockerfile.read_bytes(), *(path.read_bytes() for path in sorted(scripts.iterdir())), *jvm_options]
+    sources = [dockerfile.read_bytes(), *(path.read_bytes() for path in sorted(scripts.iterdir())), *jvm_options,
+               *(part for name, path in sorted(files.items()) for part in (name, path.read_bytes()))]  # fmt: skip
     tag = f"{PREFIX}/{image}:{jars.version}-{_key(base, *names, *sources)}"
 
     def build(tag: str) -> None:
@@ -259,6 +271,9 @@ def _java_engine(
             shutil.copytree(java_engines.ensure(jars), context / folder)
             shutil.copytree(scripts, context / "bin")
             (context / options).write_text("".join(f"{option}\n" for option in jvm_options))
+            for name, path in files.items():
+                (context / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, context / name)
             _legacy_build(tag, context, dockerfile, "--build-arg", f"base={base}")
 
     return _once(tag, build)
@@ -266,12 +281,13 @@ def _java_engine(
 
 def kafka_image() -> str:
     """apache/kafka."""
-    return _java_engine("kafka", java_engines.KAFKA, "libs", "jvm-performance.options", kafka.JVM_OPTIONS)
+    return _java_engine("kafka", java_engines.KAFKA, "libs", "jvm-performance.options", kafka.JVM_OPTIONS, java_base())
 
 
 def cassandra_image() -> str:
-    """cassandra."""
-    return _java_engine("cassandra", java_engines.CASSANDRA, "lib", "jvm17-server.options", cassandra.JVM17_OPTIONS)
+    """cassandra, with the stand-in's cqlsh on the tests' CQL client (pylib/harness/cql.py)."""
+    return _java_engine("cassandra", java_engines.CASSANDRA, "lib", "jvm17-server.options", cassandra.JVM17_OPTIONS,
+                        java_base(*CQLSH_PACKAGES), {"pylib/harness/cql.py": Path(cql.__file__)})  # fmt: skip
 
 
 # The repository part of each image compose names, and how to stand it in.

@@ -30,6 +30,9 @@ require_compose
 
 dir=${1:-"$here/../certs"}
 mkdir -p "$dir"
+# Absolute: the work below happens in the scratch folder, where a relative path (the
+# default's ./scripts/../certs) would lead elsewhere.
+dir=$(cd "$dir" && pwd)
 owned_by_you "$dir"
 scratch_in "$dir"
 cd "$scratch"

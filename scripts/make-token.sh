@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes the token of the collector variants, in the two places that use it:
+# Makes the token of the collector variants, in the two places that use it, and the
+# passwords of the scale variant's Kafka and Cassandra:
 #
 #   ./scripts/make-token.sh [DIR]        (default DIR: the project folder)
 #
@@ -7,12 +8,19 @@
 #                                 /run/secrets/collector_token): the token it demands
 #   DIR/.env                      COLLECTOR_AUTH_TOKEN=<token>, which compose puts in
 #                                 the app's OTEL_EXPORTER_OTLP_HEADERS
+#   DIR/secrets/kafka/            admin-password, jaeger-password: read by Kafka (user 1000)
+#   DIR/secrets/cassandra/        admin-password, jaeger-password: read by the
+#                                 cassandra-setup task (user 999)
+#   DIR/secrets/jaeger/           kafka-password, cassandra-password: read by the Jaeger
+#                                 roles (user 10001); the same as the engines' jaeger-password
 #
-# A run replaces the token in both (the rest of .env stays). Both files are yours alone
-# to change; the token file is readable by the collector's user too
-# (scripts/lib/private-files.sh); run with sudo, both stay yours. The token is never
-# printed. The collector re-reads its file when it changes: recreate the app to send
-# the new one.
+# A run replaces the token in both places (the rest of .env stays). The passwords are
+# made once: Kafka and Cassandra keep them in their volumes, so a later run keeps them
+# too, and makes only those missing (docs/security.md says how to change one). Every
+# file is yours alone to change, and readable by the one container user that reads it
+# (scripts/lib/private-files.sh); run with sudo, they stay yours. No token or password
+# is ever printed. The collector re-reads its file when it changes: recreate the app to
+# send the new token.
 set -euo pipefail
 here=$(dirname "$0")
 . "$here/lib/compose-version.sh"
@@ -21,12 +29,17 @@ require_compose
 
 dir=${1:-"$here/.."}
 umask 077
-mkdir -p "$dir/secrets"
-owned_by_you "$dir/secrets"
+mkdir -p "$dir/secrets"/{kafka,cassandra,jaeger}
+owned_by_you "$dir/secrets" "$dir/secrets"/{kafka,cassandra,jaeger}
 scratch_in "$dir"
 
-# 32 random bytes, URL-safe: nothing that needs escaping in .env or in the header.
-token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+# 32 random bytes, URL-safe: nothing that needs escaping in .env, in the header, in
+# Kafka's `--add-scram` (no comma) or in CQL.
+random_secret() {
+  python3 -c 'import secrets; print(secrets.token_urlsafe(32))'
+}
+
+token=$(random_secret)
 
 # .env is made whole beside it, then put in its place in one step.
 { grep -v '^COLLECTOR_AUTH_TOKEN=' "$dir/.env" 2>/dev/null || true; echo "COLLECTOR_AUTH_TOKEN=$token"; } \
@@ -39,3 +52,34 @@ mv "$scratch/env" "$dir/.env"
 printf '%s\n' "$token" > "$dir/secrets/collector-token"
 readable_by 10001 "$dir/secrets/collector-token"
 echo "token in $dir/secrets/collector-token and $dir/.env"
+
+# password UID:FILE...: one password in each FILE (under secrets/), readable by its
+# container user UID. The files that exist give it, else it is new; a missing file is
+# made whole beside it, then put in its place. Written without a newline: Jaeger reads
+# the file's exact bytes.
+password() {
+  local value="" entry file
+  for entry in "$@"; do
+    file=$dir/secrets/${entry#*:}
+    if [ -s "$file" ]; then
+      value=$(<"$file")
+      break
+    fi
+  done
+  if [ -z "$value" ]; then
+    value=$(random_secret)
+  fi
+  for entry in "$@"; do
+    file=$dir/secrets/${entry#*:}
+    if [ ! -s "$file" ]; then
+      printf '%s' "$value" > "$scratch/password"
+      mv "$scratch/password" "$file"
+    fi
+    readable_by "${entry%%:*}" "$file"
+  done
+}
+password 1000:kafka/admin-password
+password 1000:kafka/jaeger-password 10001:jaeger/kafka-password
+password 999:cassandra/admin-password
+password 999:cassandra/jaeger-password 10001:jaeger/cassandra-password
+echo "passwords of the scale variant in $dir/secrets/kafka, cassandra and jaeger"

@@ -12,7 +12,7 @@ from harness import docker_stack, engine, workflow
 pytestmark = pytest.mark.docker
 
 # The users of the images that are not ours, Jaeger's or the collector's.
-USERS = {"kafka": "1000:1000", "kafka-topics": "1000:1000", "cassandra": "999:999"}
+USERS = {"kafka": "1000:1000", "kafka-topics": "1000:1000", "cassandra": "999:999", "cassandra-setup": "999:999"}
 HINT_WRONG_TOKEN = "the server rejected the credentials: check the token in OTEL_EXPORTER_OTLP_HEADERS"
 
 
@@ -41,10 +41,10 @@ def test_each_path_of_the_workflow_passes_under_the_engine(
         assert result.passed, result.report()
         assert [step.name for step in result.steps][-2:] == ["Logs", "Stop"]
 
-        scale = {"jaeger-collector", "kafka", "kafka-topics", "jaeger-ingester", "cassandra"}
+        scale = {"jaeger-collector", "kafka", "kafka-topics", "jaeger-ingester", "cassandra", "cassandra-setup"}
         expected = {"jaeger", "app"} | ({"otel-collector"} if "collector" in files else set())
         assert set(seen) == expected | (scale if "scale" in files else set())
-        for one_shot in ("app", "kafka-topics"):
+        for one_shot in ("app", "kafka-topics", "cassandra-setup"):
             if one_shot in seen:
                 assert (seen[one_shot]["State"]["Status"], seen[one_shot]["State"]["ExitCode"]) == ("exited", 0)
         for service, container in seen.items():

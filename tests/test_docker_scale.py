@@ -1,11 +1,15 @@
 """The pipeline of compose.scale.yaml under a real Docker Engine, started by the command
-docs/scale.md gives: the engines start in order and as their own non-root users, only
-the collector's hop reaches the pipeline, each engine keeps its data on its volume across
-a restart, Kafka holds the spans while no ingester runs, a role whose engine is away
-(the Jaeger collector's Kafka, query's Cassandra) says so and recovers with it, and
-`--scale jaeger-ingester=2` adds a consumer to the one group. (The faults at ≥5,000
-spans/s run natively: tests/test_scale.py.)"""
+docs/scale.md gives: the engines start in order and as their own non-root users, with
+credentials (Cassandra's roles made by the cassandra-setup task), only the collector's
+hop reaches the pipeline, a client without credentials on the engines' networks is
+refused by Kafka and by Cassandra, no password reaches a log, each engine keeps its data
+on its volume across a restart, Kafka holds the spans while no ingester runs, a role
+whose engine is away (the Jaeger collector's Kafka, query's Cassandra) says so and
+recovers with it, and `--scale jaeger-ingester=2` adds a consumer to the one group. (The
+faults at ≥5,000 spans/s run natively: tests/test_scale.py.)"""
 
+import subprocess
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +23,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.scale]
 
 FILES = "compose.yaml:compose.collector.yaml:compose.scale.yaml"
 QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
+# How an operator runs Kafka's admin tools in its container: logged in as `admin`.
+CLIENT_CONFIG = ("--command-config", "/etc/kafka/reference/client.properties")
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +69,19 @@ def test_up_starts_the_pipeline_in_order_and_the_apps_trace_reaches_query(pipeli
         "kafka-topics": ("exited", None),
         "jaeger-ingester": ("running", "healthy"),
         "cassandra": ("running", "healthy"),
+        "cassandra-setup": ("exited", None),
         "jaeger": ("running", "healthy"),
     }
     assert containers["kafka-topics"]["State"]["ExitCode"] == 0
+    assert containers["cassandra-setup"]["State"]["ExitCode"] == 0
+    setup = pipeline.compose("logs", "--no-log-prefix", "cassandra-setup").stdout
+    assert "cassandra-setup: the roles admin and jaeger are ready, and the login of cassandra is off" in setup
     # Each image's own user, never root.
     users = {name: c["Config"]["User"] for name, c in containers.items()}
     assert users == {
         "app": "10001:10001", "otel-collector": "10001:10001", "jaeger-collector": "10001:10001",
         "jaeger-ingester": "10001:10001", "jaeger": "10001:10001",
-        "kafka": "1000:1000", "kafka-topics": "1000:1000", "cassandra": "999:999",
+        "kafka": "1000:1000", "kafka-topics": "1000:1000", "cassandra": "999:999", "cassandra-setup": "999:999",
     }  # fmt: skip
     for name, container in containers.items():
         host = container["HostConfig"]
@@ -95,9 +105,87 @@ def test_only_the_collectors_hop_reaches_the_pipeline(pipeline: docker_stack.Pro
         "jaeger-collector": ["backend", "queue"],
         "kafka": ["queue"], "kafka-topics": ["queue"],
         "jaeger-ingester": ["queue", "store"],
-        "cassandra": ["store"],
+        "cassandra": ["store"], "cassandra-setup": ["store"],
         "jaeger": ["store"],
     }  # fmt: skip
+
+
+def _client_on(stack: docker_stack.Project, network: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Python `code` in a throwaway container on the project's `network`, with the tests'
+    own clients (harness/cql.py, harness/kafka_protocol.py: the standard library only),
+    from the app's image, as its non-root user."""
+    image = stack.containers()["app"]["Config"]["Image"]
+    return subprocess.run(
+        ["docker", "run", "--rm", "--network", f"{stack.name}_{network}", "--read-only", "--cap-drop", "ALL",
+         "--security-opt", "no-new-privileges:true", "--user", "10001:10001",
+         "--volume", f"{stack.workdir / 'harness'}:/probe/harness:ro", "--env", "PYTHONPATH=/probe",
+         "--entrypoint", "python", image, "-c", code],
+        env=stack.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipeline: docker_stack.Project) -> None:
+    # Cassandra: no credentials, then the default superuser, whose login the setup turned off.
+    cassandra = _client_on(pipeline, "store", (
+        "from harness.cql import CqlError, cql\n"
+        "for login in (None, ('cassandra', 'cassandra')):\n"
+        "    try:\n"
+        "        cql('cassandra:9042', 'SELECT * FROM jaeger_v1_dc1.traces LIMIT 1', login)\n"
+        "    except CqlError as error:\n"
+        "        print(error)\n"
+    ))  # fmt: skip
+    assert cassandra.returncode == 0, cassandra.stderr
+    assert cassandra.stdout.splitlines() == [
+        "the node asks for credentials (org.apache.cassandra.auth.PasswordAuthenticator)",
+        "error 0x0100: cassandra is not permitted to log in",
+    ]
+    # Kafka: a request without a login is dropped; its controller is not on the network.
+    kafka = _client_on(pipeline, "queue", (
+        "import socket\n"
+        "from harness.kafka_protocol import metadata\n"
+        "try:\n"
+        "    metadata('kafka:9092')\n"
+        "except ConnectionError as error:\n"
+        "    print(error)\n"
+        "try:\n"
+        "    socket.create_connection(('kafka', 9093), timeout=10)\n"
+        "except ConnectionRefusedError:\n"
+        "    print('the controller port is closed')\n"
+    ))  # fmt: skip
+    assert kafka.returncode == 0, kafka.stderr
+    assert kafka.stdout.splitlines() == ["Kafka closed the connection", "the controller port is closed"]
+    # Kafka's own tool, in its container, without the admin tools' client config.
+    tool = pipeline.compose(
+        "exec", "--no-TTY", "--env", "KAFKA_HEAP_OPTS=-Xmx64m", "kafka", "/opt/kafka/bin/kafka-broker-api-versions.sh",
+        "--bootstrap-server", "kafka:9092",
+    )  # fmt: skip
+    assert tool.returncode == 1
+    assert "Request METADATA failed on brokers [kafka:9092 (id: -1" in tool.stdout + tool.stderr
+    said = "Unexpected Kafka request of type METADATA during SASL handshake."
+    assert said in pipeline.compose("logs", "--no-log-prefix", "kafka").stdout
+
+
+def test_no_password_is_in_any_containers_log(pipeline: docker_stack.Project) -> None:
+    passwords = [path.read_text() for path in (pipeline.workdir / "secrets").glob("*/*")]
+    assert len(passwords) == 6
+    logs = pipeline.compose("logs", "--no-color").stdout
+    assert "cassandra-setup" in logs and "jaeger-ingester" in logs  # every container's log is there
+    assert not [password for password in passwords if password in logs]
+
+
+def _query_reads(trace_id: str) -> None:
+    """Wait until the query role answers for the trace: after Cassandra restarts, its driver
+    logs in again within reconnect_interval (2 s, scale/jaeger-query.yaml), and a request
+    before that gets HTTP 500. A bound generous for a loaded machine."""
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{QUERY}/api/traces/{trace_id}", timeout=10) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_until(answers, 60, "the query role reading Cassandra again", interval=1)
 
 
 def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_stack.Project) -> None:
@@ -109,6 +197,7 @@ def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_s
     pipeline.wait_healthy("kafka")
     pipeline.wait_healthy("cassandra")
 
+    _query_reads(before)
     _trace_in_query(before)  # Cassandra's data is on its volume
     _trace_in_query(_app_run(pipeline))  # Kafka started again on its formatted storage
     # The start script's GC log, on the cassandra-logs volume (the root is read-only).
@@ -171,6 +260,7 @@ def test_a_second_ingester_joins_the_one_consumer_group(pipeline: docker_stack.P
     described = pipeline.compose(
         "exec", "--no-TTY", "--env", "KAFKA_HEAP_OPTS=-Xmx64m", "kafka", "/opt/kafka/bin/kafka-consumer-groups.sh",
         "--bootstrap-server", "localhost:9092", "--describe", "--group", "jaeger-ingester", "--members", "--verbose",
+        *CLIENT_CONFIG,
     )  # fmt: skip
     assert described.returncode == 0, described.stderr
     # A table: a line of column names, then a line per member of the group.

@@ -1,9 +1,12 @@
 """scripts/make-token.sh and scripts/make-certs.sh as a user runs them: one token in the
-collector's file and in .env, never printed; files yours alone to change and readable by
-the container's user only; the same result run as yourself or with sudo; nothing half
-made left by an interrupt; and no run with a Docker Compose that would ignore `!override`."""
+collector's file and in .env, never printed; the scale variant's passwords, made once,
+never printed; files yours alone to change and readable by the container's user only;
+the same result run as yourself or with sudo; nothing half made left by an interrupt;
+and no run with a Docker Compose that would ignore `!override`."""
 
 import os
+import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -60,6 +63,88 @@ def test_the_same_token_goes_to_the_collectors_file_and_to_env_and_is_never_prin
     token_file = tmp_path / "secrets" / "collector-token"
     assert token_file.stat().st_uid == os.geteuid()
     assert access_besides_the_owner(token_file) == {"10001": "r"}
+
+
+# The scale variant's passwords (compose.scale.yaml's secrets), each file readable by the
+# one container user that reads it: Kafka's (1000), Cassandra's (999, the cassandra-setup
+# task), the Jaeger roles' (10001). The Jaeger logins' passwords are in two files each.
+PASSWORDS = {
+    "kafka/admin-password": "1000",
+    "kafka/jaeger-password": "1000",
+    "cassandra/admin-password": "999",
+    "cassandra/jaeger-password": "999",
+    "jaeger/kafka-password": "10001",
+    "jaeger/cassandra-password": "10001",
+}
+SAME_PASSWORD = [("kafka/jaeger-password", "jaeger/kafka-password"),
+                 ("cassandra/jaeger-password", "jaeger/cassandra-password")]  # fmt: skip
+
+
+def passwords_of(folder: Path) -> dict[str, str]:
+    return {name: (folder / "secrets" / name).read_text() for name in PASSWORDS}
+
+
+def test_the_scale_variants_passwords_are_made_private_each_readable_by_its_containers_user(tmp_path: Path) -> None:
+    made = run("make-token.sh", tmp_path)
+    assert made.returncode == 0, made.stderr
+    passwords = passwords_of(tmp_path)
+    for name, password in passwords.items():
+        # 32 random bytes, URL-safe (no comma for Kafka's --add-scram, no quote for CQL), and
+        # no newline: Jaeger reads the file's exact bytes.
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", password), name
+        assert password not in made.stdout + made.stderr, f"{name} printed"
+        file = tmp_path / "secrets" / name
+        assert file.stat().st_uid == os.geteuid(), name
+        assert access_besides_the_owner(file) == {PASSWORDS[name]: "r"}, name
+    for engines, roles in SAME_PASSWORD:  # the engine's copy and the Jaeger roles'
+        assert passwords[engines] == passwords[roles]
+    # Four logins, four passwords.
+    assert len(set(passwords.values())) == 4
+    assert made.stdout == (
+        f"token in {tmp_path}/secrets/collector-token and {tmp_path}/.env\n"
+        f"passwords of the scale variant in {tmp_path}/secrets/kafka, cassandra and jaeger\n"
+    )
+
+
+def test_without_setfacl_as_root_each_file_is_readable_by_its_reader_through_its_group(tmp_path: Path) -> None:
+    # Where there is no setfacl (run as root), each file's group is its one reader's, mode
+    # 640: why no file is read by two container users, and the Jaeger logins' passwords
+    # are in two files.
+    no_setfacl = tmp_path / "bin"
+    no_setfacl.mkdir()
+    for folder in os.environ["PATH"].split(":"):
+        for program in Path(folder).glob("*") if Path(folder).is_dir() else []:
+            if program.name != "setfacl" and not (no_setfacl / program.name).exists():
+                (no_setfacl / program.name).symlink_to(program)
+    made = run("make-token.sh", tmp_path / "project", {"PATH": str(no_setfacl)})
+    assert made.returncode == 0, made.stderr
+    for name, reader in {**PASSWORDS, "collector-token": "10001"}.items():
+        file = tmp_path / "project" / "secrets" / name
+        assert (file.stat().st_gid, stat.S_IMODE(file.stat().st_mode)) == (int(reader), 0o640), name
+        assert access_besides_the_owner(file) == {reader: "r"}, name
+
+
+def test_a_second_run_keeps_the_passwords_and_makes_a_missing_copy_from_the_other(tmp_path: Path) -> None:
+    # Kafka and Cassandra keep the passwords in their volumes: a new one would lock the
+    # Jaeger roles out. The token is replaced; the passwords stay.
+    run("make-token.sh", tmp_path)
+    first = passwords_of(tmp_path)
+    (tmp_path / "secrets" / "jaeger" / "kafka-password").unlink()
+    again = run("make-token.sh", tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert passwords_of(tmp_path) == first
+    assert access_besides_the_owner(tmp_path / "secrets" / "jaeger" / "kafka-password") == {"10001": "r"}
+
+
+@pytest.mark.parametrize(("script", "made"), [("make-token.sh", "secrets/collector-token"),
+                                             ("make-certs.sh", "certs/ca/ca.pem")])  # fmt: skip
+def test_with_no_argument_the_script_writes_in_the_project_folder(script: str, made: str, tmp_path: Path) -> None:
+    # As the README and the workflow run them: ./scripts/make-….sh, from the project folder.
+    shutil.copytree(SCRIPTS, tmp_path / "scripts")
+    ran = subprocess.run([f"./scripts/{script}"], cwd=tmp_path, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / made).is_file()
 
 
 def test_a_second_run_replaces_the_token_in_both_places(tmp_path: Path) -> None:

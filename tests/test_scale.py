@@ -2,8 +2,10 @@
 the OpenTelemetry Collector, the Jaeger collector role, Kafka 4, the Jaeger ingesters and
 Cassandra 5.0 to the Jaeger query role; no span lost, with the app offered 5,040 spans
 a second, while the ingesters or Cassandra are down for 30 seconds, while a second
-ingester joins, and across a Kafka broker restart; each engine unreachable at start
-reported by the role that needs it.
+ingester joins, and across a Kafka broker restart; each engine unreachable at start,
+or refusing a role's password, reported by the role that needs it; Kafka and Cassandra
+refusing a client without credentials, with a wrong password, or (Cassandra) as its
+default superuser; no password in any server's log.
 
 The load is offered, not asserted: what is under test is that every span the app ended
 is stored exactly once. Each run reports the rate it achieved and the CPU time it used
@@ -21,6 +23,7 @@ says what each tier holds.
 
 import json
 import re
+import secrets
 import subprocess
 import time
 import urllib.request
@@ -34,10 +37,11 @@ import yaml
 
 from harness import binaries, compose
 from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command, run_app
-from harness.cassandra import cql
+from harness.cql import CqlError, cql
 from harness.jaeger_spans import spans_by_trace
-from harness.kafka import backlog
-from harness.pipeline import TOPIC, Pipeline, config, running_pipeline
+from harness.kafka import backlog, run_tool
+from harness.kafka_protocol import SaslAuthenticationFailed, metadata
+from harness.pipeline import TOPIC, Pipeline, config, running_pipeline, setup_cassandra
 from harness.servers import Jaeger, Server, free_port, wait_until
 from harness.smoke import run_smoke_test
 from harness.stack import collector_token
@@ -129,15 +133,24 @@ def queued(pipeline: Pipeline) -> int:
     )
 
 
+def jaeger_login(pipeline: Pipeline) -> tuple[str, str]:
+    """The Jaeger roles' Cassandra role and its password (compose's secret)."""
+    return "jaeger", pipeline.secret("jaeger_cassandra_password")
+
+
+def rows(pipeline: Pipeline) -> int:
+    """The rows of Jaeger's spans table, counted as the Jaeger roles' login."""
+    [[count]] = cql(pipeline.cassandra.address, "SELECT COUNT(*) FROM jaeger_v1_dc1.traces", jaeger_login(pipeline))
+    return int.from_bytes(count or b"", "big")
+
+
 def what_each_tier_holds(pipeline: Pipeline, service: str | None = None, since: float = 0) -> str:
     """For a wait that timed out: the collectors' queues, Kafka's offsets and the group's,
     Cassandra's rows, and the query role's answer for `service` since `since`."""
     readings: dict[str, Callable[[], str]] = {
         "collectors' sending queues": lambda: f"{queued(pipeline)} spans",
         "Kafka": lambda: str(backlog(pipeline.kafka, TOPIC, ingester_group(pipeline))),
-        "Cassandra": lambda: "{} rows in jaeger_v1_dc1.traces".format(
-            int.from_bytes(cql(pipeline.cassandra.address, "SELECT COUNT(*) FROM jaeger_v1_dc1.traces")[0][0], "big")
-        ),
+        "Cassandra": lambda: f"{rows(pipeline)} rows in jaeger_v1_dc1.traces",
     }
     if service:
         readings["query role"] = lambda: str(census(pipeline.query, service, since - 1, time.time() + 1))
@@ -262,6 +275,81 @@ def test_the_trace_goes_through_every_tier_and_the_smoke_test_passes_against_que
     assert {hop: metric(*where) - before[hop] for hop, where in hops.items()} == dict.fromkeys(hops, 9)
 
 
+# --- credentials: nothing reaches Kafka or Cassandra without them
+
+
+def test_kafka_refuses_a_client_without_credentials_or_with_a_wrong_password(pipeline: Pipeline) -> None:
+    kafka = pipeline.kafka
+    # Kafka's protocol with no login: the broker closes the connection, and says why.
+    with pytest.raises(ConnectionError, match=r"^Kafka closed the connection$"):
+        metadata(kafka.bootstrap)
+    said = "Unexpected Kafka request of type METADATA during SASL handshake."
+    wait_until(lambda: said in kafka.log.read_text(), 30, "the broker saying why")  # its log is written async
+    # A Kafka tool without the admin tools' client config (--command-config) fails at once.
+    tool = run_tool("org.apache.kafka.tools.BrokerApiVersionsCommand", "--bootstrap-server", kafka.bootstrap)
+    assert tool.returncode == 1
+    assert f"Request METADATA failed on brokers [{kafka.bootstrap} (id: -1" in tool.stdout + tool.stderr
+    # The Jaeger roles' user with a wrong password.
+    refused = "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512"
+    with pytest.raises(SaslAuthenticationFailed, match=f"^{re.escape(refused)}$"):
+        metadata(kafka.bootstrap, credentials=("jaeger", "wrong-" + pipeline.secret("jaeger_kafka_password")))
+    # The same tool with the client config, and the Jaeger roles' own login, are answered.
+    assert kafka.tool("org.apache.kafka.tools.BrokerApiVersionsCommand", "--bootstrap-server",
+                      kafka.bootstrap).returncode == 0  # fmt: skip
+    assert metadata(kafka.bootstrap, [TOPIC], ("jaeger", pipeline.secret("jaeger_kafka_password"))).partitions[TOPIC]
+
+
+def _refusal(address: str, credentials: tuple[str, str] | None) -> str:
+    """Cassandra's answer to a login: its error, "" if it let the client in."""
+    try:
+        cql(address, "SELECT release_version FROM system.local", credentials)
+    except CqlError as error:
+        return str(error)
+    return ""
+
+
+def test_cassandra_refuses_a_client_without_credentials_a_wrong_password_and_its_default_superuser(
+    pipeline: Pipeline,
+) -> None:
+    address = pipeline.cassandra.address
+    assert _refusal(address, None) == "the node asks for credentials (org.apache.cassandra.auth.PasswordAuthenticator)"
+    wrong = ("jaeger", "wrong-" + pipeline.secret("jaeger_cassandra_password"))
+    assert _refusal(address, wrong) == "error 0x0100: Provided username jaeger and/or password are incorrect"
+    # cassandra/cassandra, made by Cassandra at its first start, was the superuser until the
+    # setup turned its login off. Cassandra's roles cache may answer from before that for
+    # up to roles_validity (2 s): a bounded wait for the refusal, generous for a loaded machine.
+    default = wait_until(lambda: _refusal(address, ("cassandra", "cassandra")), 30, "cassandra/cassandra refused")
+    assert default == "error 0x0100: cassandra is not permitted to log in"
+    # The setup's own superuser, and the Jaeger roles' login, are let in.
+    assert _refusal(address, ("admin", pipeline.secret("cassandra_admin_password"))) == ""
+    assert _refusal(address, jaeger_login(pipeline)) == ""
+
+
+def test_the_jaeger_role_reads_its_keyspace_and_may_not_manage_roles(pipeline: Pipeline) -> None:
+    address = pipeline.cassandra.address
+    assert rows(pipeline) >= 0  # read, as the query role reads it
+    refused = "error 0x2100: User jaeger does not have sufficient privileges to perform the requested operation"
+    with pytest.raises(CqlError, match=f"^{re.escape(refused)}$"):
+        cql(address, "CREATE ROLE intruder WITH LOGIN = true AND PASSWORD = 'x'", jaeger_login(pipeline))
+
+
+def test_the_cassandra_setup_runs_again_as_admin_and_keeps_the_logins(pipeline: Pipeline, tmp_path: Path) -> None:
+    # What each `docker compose up` does: the setup's second run logs in as admin.
+    again = setup_cassandra(pipeline.config, pipeline.addresses, tmp_path / "log")
+    output = (tmp_path / "log").read_text()
+    assert again.returncode == 0, output
+    assert output == "cassandra-setup: the roles admin and jaeger are ready, and the login of cassandra is off\n"
+    assert _refusal(pipeline.cassandra.address, jaeger_login(pipeline)) == ""
+
+
+def test_no_password_is_in_any_servers_log(pipeline: Pipeline) -> None:
+    secrets = [pipeline.secret(name).strip() for name in pipeline.config["secrets"]]
+    logs = {log.name: log.read_text(errors="replace") for log in pipeline.folder.glob("*.log")}
+    assert {"kafka.log", "cassandra.log", "cassandra-setup.log", "query.log", "jaeger-collector.log",
+            "otel-collector.log"} <= set(logs)  # fmt: skip
+    assert not [(name, n) for name, text in logs.items() for n, secret in enumerate(secrets) if secret in text]
+
+
 # --- faults under load, nothing lost
 
 
@@ -323,11 +411,13 @@ def test_a_second_ingester_joining_mid_run_loses_no_span_and_stores_none_twice(
 # --- an engine unreachable at start
 
 
-def _role(pipeline: Pipeline, service: str, addresses: Mapping[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    """A Jaeger role as compose configures it, with `addresses` for the engines; its
-    process and its health URL."""
+def _role(
+    pipeline: Pipeline, service: str, addresses: Mapping[str, str], log: Path, changed: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """A Jaeger role as compose configures it, with `addresses` for the engines and the
+    `changed` variables; its process and its health URL."""
     health = f"127.0.0.1:{free_port()}"
-    env = compose.environment(pipeline.config, service, addresses) | {
+    env = compose.environment(pipeline.config, service, addresses) | dict(changed or {}) | {
         "ADMIN_HTTP_HOST_PORT": health, "COLLECTOR_OTLP_GRPC_HOST_PORT": "127.0.0.1:0",
         "COLLECTOR_OTLP_HTTP_HOST_PORT": "127.0.0.1:0", "QUERY_HTTP_SERVER_HOST_PORT": "127.0.0.1:0",
         "QUERY_GRPC_SERVER_HOST_PORT": "127.0.0.1:0", "JAEGER_METRICS_PORT": "0",
@@ -392,3 +482,33 @@ def test_an_unreachable_kafka_fails_the_ingesters_healthcheck_and_says_why(pipel
     log = (tmp_path / "log").read_text()
     assert "Error creating consumer group" in log
     assert f"kafka: client has run out of available brokers to talk to: dial tcp {nothing}" in log
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "refused"),
+    [
+        ("jaeger-collector", "KAFKA_PASSWORD_FILE",
+         'cannot start pipelines: failed to start "kafka" exporter: kafka: client has run out of available brokers '
+         "to talk to: kafka server: SASL Authentication failed: Authentication failed during authentication due "
+         "to invalid credentials with SASL mechanism SCRAM-SHA-512"),
+        ("jaeger", "CASSANDRA_PASSWORD_FILE",
+         "failed to initialize storage 'cassandra_store': gocql: unable to create session"),
+    ],
+    ids=["collector-kafka", "query-cassandra"],
+)  # fmt: skip
+def test_a_role_with_a_wrong_password_stops_at_start_saying_so_and_never_prints_it(
+    service: str, variable: str, refused: str, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "password"
+    wrong.write_text("wrong-" + secrets.token_urlsafe(16))
+    process, health = _role(pipeline, service, pipeline.addresses, tmp_path / "log", {variable: str(wrong)})
+    try:
+        assert process.wait(timeout=60) == 1
+    finally:
+        process.kill()
+    log = (tmp_path / "log").read_text()
+    assert refused in log
+    if service == "jaeger":
+        assert "Provided username jaeger and/or password are incorrect" in log
+    assert wrong.read_text() not in log
+    assert _status(health) is None
