@@ -15,8 +15,8 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from benchmarks.backends import running_backends
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
-from benchmarks.stack import collector_stack
 from harness.app import BASE_ENV, app_command
 
 QUICK, FULL = 3, 15  # repetitions
@@ -61,7 +61,7 @@ def top_imports(env: dict[str, str], repetitions: int, most: int = 8) -> list[li
 
 
 def run(repetitions: int) -> str:
-    with collector_stack() as stack:
+    with running_backends() as stack:
         direct = {**BASE_ENV, **stack.direct_env}
         variants: dict[str, Callable[[], tuple[float, float]]] = {
             "bare interpreter (`python -c pass`)": lambda: process_run([sys.executable, "-c", "pass"], BASE_ENV),

@@ -13,8 +13,8 @@ import math
 import time
 from collections.abc import Sequence
 
+from benchmarks.backends import running_backends, worker_output
 from benchmarks.side_by_side import benchmark_options, median, spread, table
-from benchmarks.stack import collector_stack, worker_output
 
 TARGET_SPANS_PER_SECOND = 30_000
 CALLS = 5_000  # 20,000 spans
@@ -56,7 +56,7 @@ def _worker(rotation: int) -> dict[str, float]:
 
 
 def run(repetitions: int) -> str:
-    with collector_stack() as stack:
+    with running_backends() as stack:
         runs = [
             json.loads(worker_output("export_cost", str(repetition % len(BATCH_SIZES)), env=stack.collector_env))
             for repetition in range(repetitions)

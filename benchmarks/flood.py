@@ -20,7 +20,8 @@ from pathlib import Path
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from harness import REPO, compose
 from harness.flood import Flood
-from harness.stack import collector_token, running_stack
+from harness.native import running_natively
+from harness.user_scripts import collector_token
 
 CONFIG = REPO / "otel-collector-config.yaml"
 BEFORE = {"max_recv_msg_size_mib": 4, "max_concurrent_streams": 16}  # the limits until 2026-12
@@ -46,7 +47,7 @@ def peak_mib(receiver_limits: dict[str, int], connections: int) -> float:
         for volume in config["services"]["otel-collector"]["volumes"]:
             if volume["source"] == str(CONFIG):
                 volume["source"] = str(folder / "config.yaml")
-        with running_stack(config, folder) as stack:
+        with running_natively(config, folder) as stack:
             assert stack.collector and stack.collector.server.process
             size = (receiver_limits["max_recv_msg_size_mib"] << 20) - 64
             answered = Flood(connections, 16, size, 3).run(stack.collector.otlp_grpc, timeout=600)

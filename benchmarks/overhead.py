@@ -12,8 +12,8 @@ SDK costs to create the same spans with the same attributes.
 import time
 from collections.abc import Callable, Sequence
 
+from benchmarks.backends import running_backends, worker_output
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
-from benchmarks.stack import collector_stack, worker_output
 
 CALLS = 20_000
 WARM_UP = 1_000
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if options.worker is not None:
         print(_worker(options.worker, CALLS))
         return
-    with collector_stack() as stack:
+    with running_backends() as stack:
         print(run(QUICK if options.quick else FULL, stack.collector_env))
 
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.backends import running_backends, worker_output
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
-from benchmarks.stack import collector_stack, worker_output
 from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command
 from harness.servers import wait_until
 
@@ -60,7 +60,7 @@ def _collector_queue(metrics_port: str) -> int:
 
 def collector_bytes_per_span() -> float:
     """With Jaeger stopped, the app sends spans the collector must queue."""
-    with collector_stack() as stack:
+    with running_backends() as stack:
         stack.jaeger.server.stop()
         process = stack.collector.server.process
         assert process is not None

@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.backends import running_backends
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
-from benchmarks.stack import collector_stack
 from harness import pipeline
 from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, exported_trace_id, load_command
 from harness.jaeger_spans import span_count
 from harness.servers import Jaeger, wait_until
-from harness.stack import collector_token
+from harness.user_scripts import collector_token
 from jaeger_smoke.api import JaegerClient, JaegerUnreachable
 
 RATE = 560  # traces a second: 5,040 spans a second
@@ -43,7 +43,7 @@ _runs = itertools.count()
 @contextmanager
 def both() -> Iterator[dict[str, tuple[Jaeger, dict[str, str]]]]:
     """The two set-ups, running: each one's query API and the app's environment for it."""
-    with collector_stack() as aio, tempfile.TemporaryDirectory(prefix="benchmark-scale-") as folder:
+    with running_backends() as aio, tempfile.TemporaryDirectory(prefix="benchmark-scale-") as folder:
         config = pipeline.config(collector_token(Path(folder)))
         with pipeline.running_pipeline(config, Path(folder)) as scale:
             yield {

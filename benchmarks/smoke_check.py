@@ -21,9 +21,9 @@ from pathlib import Path
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
 from harness import compose
 from harness.app import run_app
+from harness.native import running_jaeger_as_configured
 from harness.servers import Jaeger
 from harness.smoke import old_smoke_test, run_old_smoke_test, run_smoke_test
-from harness.stack import running_jaeger_as_configured
 
 QUICK, FULL = 3, 15  # repetitions
 JAEGERS = {"Jaeger 1.55": ("compose.yaml",), "Jaeger v2 (2.13)": ("compose.yaml", "compose.jaeger-v2.yaml")}

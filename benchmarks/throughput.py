@@ -21,8 +21,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from benchmarks.backends import Backends, running_backends
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
-from benchmarks.stack import BenchStack, collector_stack
 from harness.app import BASE_ENV, SPANS_PER_TRACE, load_command
 from harness.jaeger_spans import span_count
 from harness.servers import wait_until
@@ -32,7 +32,7 @@ TARGET_SPANS_PER_SECOND = 30_000
 TARGET_SPANS = 100_000
 
 
-def _paths(stack: BenchStack) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
+def _paths(stack: Backends) -> dict[str, tuple[dict[str, str], tuple[str, ...]]]:
     """The app's environment and launcher for each path."""
     instrument = shutil.which("opentelemetry-instrument", path=os.path.dirname(sys.executable))
     assert instrument, "opentelemetry-distro is in requirements-dev.txt"
@@ -58,7 +58,7 @@ def _sdk_defaults(env: dict[str, str]) -> dict[str, str]:
 _runs = itertools.count()
 
 
-def load_run(stack: BenchStack, env: dict[str, str], launcher: tuple[str, ...], *args: str) -> dict:
+def load_run(stack: Backends, env: dict[str, str], launcher: tuple[str, ...], *args: str) -> dict:
     """One load run under a service name of its own; its summary, and the spans Jaeger got."""
     service = f"bench-{os.getpid()}-{next(_runs)}"
     started = time.time()
@@ -100,7 +100,7 @@ def _row(name: str, runs: list[dict]) -> list[object]:
 
 
 def run(repetitions: int, rates: Sequence[int], duration: float) -> str:
-    with collector_stack() as stack:
+    with running_backends() as stack:
         paths = _paths(stack)
         variants: dict[str, Callable[[], dict]] = {}
         for (path, (env, launcher)), batch, rate in itertools.product(

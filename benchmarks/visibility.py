@@ -12,8 +12,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 
+from benchmarks.backends import Backends, running_backends
 from benchmarks.side_by_side import benchmark_options, interleaved, median, spread, table
-from benchmarks.stack import BenchStack, collector_stack
 from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, exported_trace_id
 from jaeger_smoke.api import JaegerClient
 
@@ -22,7 +22,7 @@ POLL = 0.005  # s
 TARGETS = {"straight to Jaeger": 1000.0, "through the collector": 1500.0}  # ms
 
 
-def time_to_visible(stack: BenchStack, env: dict[str, str]) -> float:
+def time_to_visible(stack: Backends, env: dict[str, str]) -> float:
     """ms from the app's exit to the first answer of Jaeger's API with all its spans."""
     result = subprocess.run(app_command(), env={**BASE_ENV, **env}, capture_output=True, text=True, timeout=60)
     exited = time.perf_counter()
@@ -38,7 +38,7 @@ def time_to_visible(stack: BenchStack, env: dict[str, str]) -> float:
 
 
 def run(repetitions: int) -> str:
-    with collector_stack() as stack:
+    with running_backends() as stack:
         envs = {"straight to Jaeger": stack.direct_env, "through the collector": stack.collector_env}
         results = interleaved(
             {name: lambda e=env: time_to_visible(stack, e) for name, env in envs.items()}, repetitions

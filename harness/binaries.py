@@ -5,7 +5,7 @@ so that the stand-in images of the Docker tests (harness/standins.py) carry them
 
 - Jaeger all-in-one, the version compose.yaml pins;
 - the OpenTelemetry Collector, built by the Collector Builder from
-  otel-collector-builder.yaml (the components and version of compose's image);
+  harness/otel-collector-builder.yaml (the components and version of compose's image);
 - Docker Compose, a real Compose v2 parser for `docker compose config`.
 
 Jaeger and Compose cannot be built with `go install module/cmd@version`: their go.mod
@@ -111,7 +111,7 @@ JAEGER = GoModuleBinary("jaeger-all-in-one", "github.com/jaegertracing/jaeger", 
 # Jaeger v2.13.0 (compose.jaeger-v2.yaml), the `jaeger` command of the same module: the
 # proxy serves v2's code under the module's v1 version numbering, v1.76.0 = v2.13.0.
 JAEGER_V2 = GoModuleBinary("jaeger", "github.com/jaegertracing/jaeger", "v1.76.0", "./cmd/jaeger")
-COLLECTOR = BuiltCollector(REPO / "otel-collector-builder.yaml")
+COLLECTOR = BuiltCollector(REPO / "harness" / "otel-collector-builder.yaml")
 COMPOSE = GoModuleBinary(
     "docker-compose",
     "github.com/docker/compose/v2",

@@ -23,8 +23,8 @@ from pathlib import Path
 from harness import REPO, binaries, compose
 from harness.cassandra import Cassandra, running_cassandra
 from harness.kafka import Kafka, run_tool, running_kafka, wait_for_topic
+from harness.native import running_collector_as_configured, service_environment
 from harness.servers import Collector, Jaeger, running_jaeger_v2
-from harness.stack import running_collector_as_configured, service_environment
 
 FILES = ("compose.yaml", "compose.collector.yaml", "compose.scale.yaml")
 TOPIC = "jaeger-spans"

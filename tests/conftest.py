@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness import binaries, compose, engine, standins
+from harness.native import jaeger_environment
 from harness.servers import Jaeger, running_jaeger
-from harness.stack import jaeger_environment
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.files import access_besides_the_owner
-from harness.stack import make_certs
+from harness.user_scripts import make_certs
 
 
 @pytest.fixture(scope="module")

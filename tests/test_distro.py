@@ -9,9 +9,10 @@ import pytest
 
 from harness import compose
 from harness.app import exported_trace_id, launcher, run_app, run_app_timing_its_end, run_load
+from harness.native import running_natively
 from harness.servers import free_port
 from harness.smoke import run_smoke_test
-from harness.stack import collector_token, running_stack
+from harness.user_scripts import collector_token
 
 DISTRO = "compose.distro.yaml"
 PATHS = {
@@ -32,7 +33,7 @@ def test_the_overlay_starts_the_app_under_opentelemetry_instrument_exporting_otl
 @pytest.mark.parametrize("path", PATHS)
 def test_under_the_distro_the_trace_is_the_same_and_exported_once(path: str, tmp_path: Path) -> None:
     config = compose.resolve(*PATHS[path], variables=collector_token(tmp_path / "token"))
-    with running_stack(config, tmp_path) as stack:
+    with running_natively(config, tmp_path) as stack:
         result = run_app(stack.app_env, launcher=launcher(config))
         assert result.returncode == 0, result.stderr
         trace_id = exported_trace_id(result.stderr)
@@ -45,7 +46,7 @@ def test_under_the_distro_the_trace_is_the_same_and_exported_once(path: str, tmp
 
 def test_under_the_distro_a_wrong_token_still_fails_the_run_with_its_hint(tmp_path: Path) -> None:
     config = compose.resolve(*PATHS["collector plaintext + token"], variables=collector_token(tmp_path / "token"))
-    with running_stack(config, tmp_path) as stack:
+    with running_natively(config, tmp_path) as stack:
         wrong = {**stack.app_env, "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20wrong"}
         result = run_app(wrong, launcher=launcher(config))
     assert result.returncode == 3

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import docker_stack, engine, workflow
+from harness import compose_project, engine, workflow
 
 pytestmark = pytest.mark.docker
 
@@ -28,7 +28,7 @@ def test_each_path_of_the_workflow_passes_under_the_engine(
     # The project the workflow's steps will run, with stand-ins added where needed.
     files = run.env["COMPOSE_FILE"]
     variables = {k: v for k, v in run.env.items() if v}
-    stack = docker_stack.project(docker_engine, tmp_path, files, variables, make_token=False)
+    stack = compose_project.project(docker_engine, tmp_path, files, variables, make_token=False)
     run = dataclasses.replace(run, env={**run.env, "COMPOSE_FILE": stack.env["COMPOSE_FILE"]})
     seen: dict[str, dict] = {}
     result = workflow.execute(
@@ -69,12 +69,12 @@ def test_a_wrong_token_makes_the_app_exit_3_with_the_hint_and_no_token_in_any_lo
     docker_engine: engine.Engine, tmp_path: Path
 ) -> None:
     wrong = "wrong-" + secrets.token_urlsafe(16)
-    app_with_wrong_token = docker_stack.write_override(
+    app_with_wrong_token = compose_project.write_override(
         tmp_path, "wrong-token.yaml",
         {"services": {"app": {"environment": {"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{wrong}"}}}},
     )  # fmt: skip
     files = "compose.yaml:compose.collector.yaml"
-    stack = docker_stack.project(docker_engine, tmp_path, files, {}, app_with_wrong_token)
+    stack = compose_project.project(docker_engine, tmp_path, files, {}, app_with_wrong_token)
     token = stack.env["COLLECTOR_AUTH_TOKEN"]
     try:
         up = stack.compose("up", "--detach", "--build")
@@ -97,11 +97,11 @@ def test_on_the_zero_code_path_a_malformed_token_stops_the_app_and_no_log_shows_
     # from inside opentelemetry-instrument, before any code of the app runs.
     halves = (secrets.token_hex(8), secrets.token_hex(8))
     header = f"authorization=Bearer%20{halves[0]};{halves[1]}"
-    malformed = docker_stack.write_override(
+    malformed = compose_project.write_override(
         tmp_path, "malformed-token.yaml", {"services": {"app": {"environment": {"OTEL_EXPORTER_OTLP_HEADERS": header}}}}
     )
     files = "compose.yaml:compose.collector.yaml:compose.distro.yaml"
-    stack = docker_stack.project(docker_engine, tmp_path, files, {}, malformed)
+    stack = compose_project.project(docker_engine, tmp_path, files, {}, malformed)
     try:
         up = stack.compose("up", "--detach", "--build")
         assert up.returncode == 0, up.stderr
@@ -120,7 +120,7 @@ def test_on_the_zero_code_path_a_malformed_token_stops_the_app_and_no_log_shows_
 
 def test_up_stops_at_once_naming_a_missing_certificates_folder(docker_engine: engine.Engine, tmp_path: Path) -> None:
     missing = tmp_path / "no-certs-here"
-    stack = docker_stack.project(
+    stack = compose_project.project(
         docker_engine, tmp_path, "compose.yaml:compose.jaeger-tls.yaml", {"CERTS_DIR": str(missing)}
     )
     try:
@@ -136,13 +136,13 @@ def test_an_app_waits_for_a_healthy_jaeger_and_up_says_why_it_never_started(
     docker_engine: engine.Engine, tmp_path: Path
 ) -> None:
     # Jaeger runs, but its healthcheck asks a port where nothing answers.
-    never_healthy = docker_stack.write_override(
+    never_healthy = compose_project.write_override(
         tmp_path, "never-healthy.yaml",
         {"services": {"jaeger": {"healthcheck": {
             "test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://localhost:1/"],
             "interval": "1s", "timeout": "1s", "retries": 3}}}},
     )  # fmt: skip
-    stack = docker_stack.project(docker_engine, tmp_path, "compose.yaml", None, never_healthy)
+    stack = compose_project.project(docker_engine, tmp_path, "compose.yaml", None, never_healthy)
     try:
         up = stack.compose("up", "--detach", "--build")
         assert up.returncode != 0

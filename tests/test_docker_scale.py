@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness import docker_stack, engine
+from harness import compose_project, engine
 from harness.app import exported_trace_id
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
@@ -28,8 +28,10 @@ CLIENT_CONFIG = ("--command-config", "/etc/kafka/reference/client.properties")
 
 
 @pytest.fixture(scope="module")
-def pipeline(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[docker_stack.Project]:
-    stack = docker_stack.project(docker_engine, tmp_path_factory.mktemp("scale"), FILES)
+def pipeline(
+    docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[compose_project.Project]:
+    stack = compose_project.project(docker_engine, tmp_path_factory.mktemp("scale"), FILES)
     try:
         up = stack.compose("up", "--detach", "--build")
         assert up.returncode == 0, up.stderr + stack.compose("logs", "--no-color").stdout[-6000:]
@@ -38,7 +40,7 @@ def pipeline(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFact
         stack.remove()
 
 
-def _app_run(stack: docker_stack.Project) -> str:
+def _app_run(stack: compose_project.Project) -> str:
     """One more run of the app, as compose configures it; the id of the trace it exported."""
     run = stack.compose("run", "--rm", "--no-deps", "--no-TTY", "app", timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -51,7 +53,7 @@ def _trace_in_query(trace_id: str, timeout: float = 60) -> None:
     assert found.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
 
 
-def test_up_starts_the_pipeline_in_order_and_the_apps_trace_reaches_query(pipeline: docker_stack.Project) -> None:
+def test_up_starts_the_pipeline_in_order_and_the_apps_trace_reaches_query(pipeline: compose_project.Project) -> None:
     assert pipeline.exit_status("app") == 0
     [first_run] = [line for line in pipeline.compose("logs", "--no-log-prefix", "app").stdout.splitlines()
                    if "exported" in line]  # fmt: skip
@@ -96,7 +98,7 @@ def test_up_starts_the_pipeline_in_order_and_the_apps_trace_reaches_query(pipeli
     }  # fmt: skip
 
 
-def test_only_the_collectors_hop_reaches_the_pipeline(pipeline: docker_stack.Project) -> None:
+def test_only_the_collectors_hop_reaches_the_pipeline(pipeline: compose_project.Project) -> None:
     networks = {name: sorted(network.removeprefix(f"{pipeline.name}_") for network in c["NetworkSettings"]["Networks"])
                 for name, c in pipeline.containers().items()}  # fmt: skip
     assert networks == {
@@ -110,7 +112,7 @@ def test_only_the_collectors_hop_reaches_the_pipeline(pipeline: docker_stack.Pro
     }  # fmt: skip
 
 
-def _client_on(stack: docker_stack.Project, network: str, code: str) -> subprocess.CompletedProcess[str]:
+def _client_on(stack: compose_project.Project, network: str, code: str) -> subprocess.CompletedProcess[str]:
     """Python `code` in a throwaway container on the project's `network`, with the tests'
     own clients (harness/cql.py, harness/kafka_protocol.py: the standard library only),
     from the app's image, as its non-root user."""
@@ -124,7 +126,7 @@ def _client_on(stack: docker_stack.Project, network: str, code: str) -> subproce
     )  # fmt: skip
 
 
-def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipeline: docker_stack.Project) -> None:
+def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipeline: compose_project.Project) -> None:
     # Cassandra: no credentials, then the default superuser, whose login the setup turned off.
     cassandra = _client_on(pipeline, "store", (
         "from harness.cql import CqlError, cql\n"
@@ -165,7 +167,7 @@ def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipelin
     assert said in pipeline.compose("logs", "--no-log-prefix", "kafka").stdout
 
 
-def test_no_password_is_in_any_containers_log(pipeline: docker_stack.Project) -> None:
+def test_no_password_is_in_any_containers_log(pipeline: compose_project.Project) -> None:
     passwords = [path.read_text() for path in (pipeline.workdir / "secrets").glob("*/*")]
     assert len(passwords) == 6
     logs = pipeline.compose("logs", "--no-color").stdout
@@ -188,7 +190,7 @@ def _query_reads(trace_id: str) -> None:
     wait_until(answers, 60, "the query role reading Cassandra again", interval=1)
 
 
-def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_stack.Project) -> None:
+def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: compose_project.Project) -> None:
     before = _app_run(pipeline)
     _trace_in_query(before)
 
@@ -205,7 +207,7 @@ def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: docker_s
     assert "gc.log" in logs
 
 
-def test_kafka_holds_the_spans_while_no_ingester_runs(pipeline: docker_stack.Project) -> None:
+def test_kafka_holds_the_spans_while_no_ingester_runs(pipeline: compose_project.Project) -> None:
     assert pipeline.compose("stop", "jaeger-ingester").returncode == 0
     trace_id = _app_run(pipeline)
     missing = run_smoke_test(QUERY, "--trace-id", trace_id, "--timeout", "10")
@@ -228,7 +230,7 @@ def test_kafka_holds_the_spans_while_no_ingester_runs(pipeline: docker_stack.Pro
     ids=["kafka-collector role", "cassandra-query role"],
 )  # fmt: skip
 def test_with_its_engine_away_a_role_stops_saying_so_and_recovers_with_it(
-    engine_away: str, role: str, refused: str, pipeline: docker_stack.Project
+    engine_away: str, role: str, refused: str, pipeline: compose_project.Project
 ) -> None:
     earlier = _app_run(pipeline)
     _trace_in_query(earlier)
@@ -250,7 +252,7 @@ def test_with_its_engine_away_a_role_stops_saying_so_and_recovers_with_it(
     _trace_in_query(_app_run(pipeline))
 
 
-def test_a_second_ingester_joins_the_one_consumer_group(pipeline: docker_stack.Project) -> None:
+def test_a_second_ingester_joins_the_one_consumer_group(pipeline: compose_project.Project) -> None:
     scaled = pipeline.compose(
         "up", "--detach", "--wait", "--no-deps", "--scale", "jaeger-ingester=2", "jaeger-ingester"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import docker_stack, engine
+from harness import compose_project, engine
 
 pytestmark = pytest.mark.docker
 
@@ -34,7 +34,7 @@ def _listening(pid: int) -> set[tuple[str, str, int]]:
 @pytest.fixture(scope="module")
 def mtls_stack(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("mtls")
-    stack = docker_stack.project(docker_engine, folder, COLLECTOR_MTLS, {"CERTS_DIR": str(folder / "certs")})
+    stack = compose_project.project(docker_engine, folder, COLLECTOR_MTLS, {"CERTS_DIR": str(folder / "certs")})
     subprocess.run([str(stack.workdir / "scripts" / "make-certs.sh"), str(folder / "certs")], check=True)
     try:
         up = stack.compose("up", "--detach", "--build", "--wait", "jaeger", "otel-collector")
@@ -44,7 +44,7 @@ def mtls_stack(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFa
         stack.remove()
 
 
-def test_the_app_cannot_reach_jaeger_around_the_collector(mtls_stack: docker_stack.Project) -> None:
+def test_the_app_cannot_reach_jaeger_around_the_collector(mtls_stack: compose_project.Project) -> None:
     # What a client without the token would try: Jaeger's receiver, straight.
     for endpoint in ("http://jaeger:4317", "http://jaeger:16686"):
         bypass = mtls_stack.compose(
@@ -60,7 +60,7 @@ def test_the_app_cannot_reach_jaeger_around_the_collector(mtls_stack: docker_sta
 
 
 def test_jaeger_and_the_collector_listen_on_the_network_only_where_they_must(
-    mtls_stack: docker_stack.Project,
+    mtls_stack: compose_project.Project,
 ) -> None:
     containers = mtls_stack.containers()
     on_network = {
@@ -73,7 +73,7 @@ def test_jaeger_and_the_collector_listen_on_the_network_only_where_they_must(
     assert containers["jaeger"]["State"]["Health"]["Status"] == "healthy"
 
 
-def test_each_container_can_read_only_its_own_key(mtls_stack: docker_stack.Project) -> None:
+def test_each_container_can_read_only_its_own_key(mtls_stack: compose_project.Project) -> None:
     listing = mtls_stack.compose(
         "run", "--rm", "--no-deps", "--entrypoint", "python", "app", "-c",
         "import os; print(sorted(os.listdir('/certs'))); open('/certs/client.key').read()", timeout=120,
@@ -85,7 +85,7 @@ def test_each_container_can_read_only_its_own_key(mtls_stack: docker_stack.Proje
 
 
 def test_the_collector_reads_its_token_from_a_file_not_from_its_environment(
-    mtls_stack: docker_stack.Project,
+    mtls_stack: compose_project.Project,
 ) -> None:
     token = mtls_stack.env["COLLECTOR_AUTH_TOKEN"]
     collector = mtls_stack.containers()["otel-collector"]
@@ -101,7 +101,7 @@ def test_the_collector_reads_its_token_from_a_file_not_from_its_environment(
     assert app.stdout.strip() == "False", app.stderr
 
 
-def test_a_client_without_a_certificate_is_refused_under_mtls(mtls_stack: docker_stack.Project) -> None:
+def test_a_client_without_a_certificate_is_refused_under_mtls(mtls_stack: compose_project.Project) -> None:
     refused = mtls_stack.compose(
         "run", "--rm", "--no-deps", "-e", "OTEL_EXPORTER_OTLP_CLIENT_KEY=", "-e",
         "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=", "-e", "OTEL_EXPORTER_OTLP_TIMEOUT=3", "app", timeout=120,

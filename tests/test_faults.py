@@ -20,9 +20,10 @@ import pytest
 from harness import binaries, compose
 from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, load_command, run_app_timing_its_end, run_load
 from harness.jaeger_spans import span_count
+from harness.native import jaeger_environment, running_natively
 from harness.servers import Jaeger, free_port, running_jaeger, wait_until
 from harness.smoke import run_smoke_test
-from harness.stack import collector_token, jaeger_environment, running_stack
+from harness.user_scripts import collector_token
 
 SERVICE = "inprocess-grpc"
 EXIT_EXPORT_FAILED, EXIT_SPANS_DROPPED = 3, 5
@@ -147,7 +148,7 @@ def test_jaeger_down_for_30_seconds_behind_the_collector_loses_no_span(jaeger: t
     # The collector queues and retries while Jaeger is away; Jaeger's Badger storage
     # keeps what it had before the restart. The app never notices.
     with (
-        running_stack(collector_config(tmp_path, *jaeger), tmp_path) as stack,
+        running_natively(collector_config(tmp_path, *jaeger), tmp_path) as stack,
         load_run(stack.app_env, "--rate", str(RATE), "--duration", "60") as run,
     ):
         wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, FIRST_SPANS_BOUND, "first spans in Jaeger")
@@ -179,7 +180,7 @@ def test_a_collector_restart_loses_at_most_what_the_app_reports_within_the_bound
     # that were in flight or queued while the collector was away, and no others: at most
     # rate x outage + one batch (OTEL_BSP_MAX_EXPORT_BATCH_SIZE: compose sets 2048), the
     # outage as it really lasted, start included.
-    with running_stack(collector_config(tmp_path), tmp_path) as stack:
+    with running_natively(collector_config(tmp_path), tmp_path) as stack:
         env = {**stack.app_env, "OTEL_EXPORTER_OTLP_TIMEOUT": str(export_timeout)}
         with load_run(env, "--rate", str(SLOW_RATE), "--duration", str(outage + 6)) as run:
             wait_until(lambda: spans_in_jaeger(stack.jaeger, run.started) > 0, FIRST_SPANS_BOUND,

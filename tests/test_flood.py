@@ -11,7 +11,7 @@ import pytest
 import yaml
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from harness import REPO, docker_stack, engine
+from harness import REPO, compose_project, engine
 from harness.app import exported_trace_id
 from harness.flood import Flood, export_request
 from harness.smoke import run_smoke_test
@@ -28,7 +28,7 @@ def largest_request() -> int:
 def test_a_token_less_flood_neither_kills_nor_restarts_the_collector_and_the_next_trace_arrives(
     docker_engine: engine.Engine, tmp_path: Path, record_property
 ) -> None:
-    stack = docker_stack.project(docker_engine, tmp_path, "compose.yaml:compose.collector.yaml")
+    stack = compose_project.project(docker_engine, tmp_path, "compose.yaml:compose.collector.yaml")
     try:
         up = stack.compose("up", "--detach", "--build", "--wait", "jaeger", "otel-collector")
         assert up.returncode == 0, up.stderr

@@ -12,8 +12,8 @@ import yaml
 from harness import REPO, binaries, compose
 from harness.app import run_app
 from harness.listeners import listening
+from harness.native import jaeger_environment, running_natively
 from harness.smoke import run_smoke_test
-from harness.stack import jaeger_environment, running_stack
 from jaeger_smoke.api import JaegerClient
 
 pytestmark = pytest.mark.jaeger_v2
@@ -22,7 +22,7 @@ V2 = ("compose.yaml", "compose.jaeger-v2.yaml")
 
 
 def test_jaeger_v2_keeps_the_trace_across_a_restart(tmp_path: Path) -> None:
-    with running_stack(compose.resolve(*V2), tmp_path) as stack:
+    with running_natively(compose.resolve(*V2), tmp_path) as stack:
         assert run_app(stack.app_env).returncode == 0
         assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0
         stack.jaeger.server.stop()
@@ -32,7 +32,7 @@ def test_jaeger_v2_keeps_the_trace_across_a_restart(tmp_path: Path) -> None:
 
 
 def test_jaeger_v2_does_not_list_itself_among_the_services(tmp_path: Path) -> None:
-    with running_stack(compose.resolve(*V2), tmp_path) as stack:
+    with running_natively(compose.resolve(*V2), tmp_path) as stack:
         assert run_app(stack.app_env).returncode == 0
         for _ in range(3):  # queries Jaeger 1.55 would have traced into its own service list
             assert run_smoke_test(stack.jaeger, "--timeout", "20").returncode == 0

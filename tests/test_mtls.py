@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness import compose, docker_stack, engine, variants
+from harness import compose, compose_project, engine, variants
 from harness.app import run_app
+from harness.native import running_collector_as_configured, running_jaeger_as_configured
 from harness.servers import free_port
-from harness.stack import collector_token, make_certs, running_collector_as_configured, running_jaeger_as_configured
+from harness.user_scripts import collector_token, make_certs
 
 COMBINATIONS = sorted(files for files in variants.named() if any("mtls" in name for name in files))
 CLIENT_PAIR = ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
@@ -100,11 +101,11 @@ def test_under_the_engine_an_mtls_overlay_alone_refuses_a_client_without_a_certi
     shutil.copy(certs / "client" / "ca.pem", mixed / "ca.pem")
     for path in (mixed, *mixed.iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)  # a test's throwaway pair, for the app's user
-    another = docker_stack.write_override(
+    another = compose_project.write_override(
         tmp_path, "another-ca.yaml",
         {"services": {"app": {"volumes": [{"type": "bind", "source": str(mixed), "target": "/certs"}]}}},
     )  # fmt: skip
-    stack = docker_stack.project(docker_engine, tmp_path, ":".join(files), {"CERTS_DIR": str(certs)})
+    stack = compose_project.project(docker_engine, tmp_path, ":".join(files), {"CERTS_DIR": str(certs)})
     try:
         built = stack.compose("build", "app")
         assert built.returncode == 0, built.stderr
@@ -118,7 +119,7 @@ def test_under_the_engine_an_mtls_overlay_alone_refuses_a_client_without_a_certi
         assert without.returncode == 3, without.stderr
         assert REFUSED in without.stderr
 
-        with_another = docker_stack.Project(
+        with_another = compose_project.Project(
             stack.workdir, {**stack.env, "COMPOSE_FILE": f"{stack.env['COMPOSE_FILE']}:{another}"}, stack.name
         ).compose("run", "--rm", "--no-deps", "-e", "OTEL_EXPORTER_OTLP_TIMEOUT=3", "app")
         assert with_another.returncode == 3, with_another.stderr

@@ -17,9 +17,10 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from harness import REPO, binaries, compose, variants
 from harness.app import launcher, run_app
+from harness.native import running_natively
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
-from harness.stack import collector_token, make_certs, running_stack
+from harness.user_scripts import collector_token, make_certs
 from jaeger_smoke.api import JaegerClient
 
 # Every combination the workflow and the docs name, on one machine (harness/variants.py):
@@ -56,7 +57,7 @@ def resolve(path: str, variables: dict[str, str]) -> compose.Config:
 )
 def test_every_path_delivers_the_trace(path: str, variables: dict[str, str], tmp_path: Path) -> None:
     config = resolve(path, variables)
-    with running_stack(config, tmp_path) as stack:
+    with running_natively(config, tmp_path) as stack:
         result = run_app(stack.app_env, launcher=launcher(config))
         assert result.returncode == 0, result.stderr
         smoke = run_smoke_test(stack.jaeger, "--timeout", "20")
@@ -129,7 +130,7 @@ def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
     mistake: str, variables: dict[str, str], other_ca: Path, tmp_path: Path
 ) -> None:
     wrong = MISTAKES[mistake]
-    with running_stack(resolve(wrong.path, variables), tmp_path) as stack:
+    with running_natively(resolve(wrong.path, variables), tmp_path) as stack:
         wrong_env = {**wrong.change(stack.app_env, other_ca), "OTEL_EXPORTER_OTLP_TIMEOUT": "3"}
         result = run_app(wrong_env, timeout=15)
         assert result.returncode == wrong.status, result.stderr
@@ -190,7 +191,7 @@ def test_the_collector_refuses_to_start_without_a_token_in_its_file(
 
 def test_a_new_token_written_to_the_file_is_taken_without_a_restart(tmp_path: Path) -> None:
     old = collector_token(tmp_path / "project")
-    with running_stack(compose.resolve(*COLLECTOR, variables=old), tmp_path) as stack:
+    with running_natively(compose.resolve(*COLLECTOR, variables=old), tmp_path) as stack:
         assert run_app(stack.app_env).returncode == 0
         new = collector_token(tmp_path / "project")  # make-token.sh again: the file rewritten
         header = f"authorization=Bearer%20{new['COLLECTOR_AUTH_TOKEN']}"
@@ -213,7 +214,7 @@ def test_the_collector_refuses_an_oversized_request_and_keeps_serving(
     request = trace_service_pb2.ExportTraceServiceRequest(
         resource_spans=[trace_pb2.ResourceSpans(scope_spans=[trace_pb2.ScopeSpans(spans=[huge])])]
     )
-    with running_stack(resolve("collector", variables), tmp_path) as stack:
+    with running_natively(resolve("collector", variables), tmp_path) as stack:
         assert stack.collector
         with grpc.insecure_channel(stack.collector.otlp_grpc) as channel:
             export = trace_service_pb2_grpc.TraceServiceStub(channel).Export

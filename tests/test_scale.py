@@ -44,7 +44,7 @@ from harness.kafka_protocol import SaslAuthenticationFailed, metadata
 from harness.pipeline import TOPIC, Pipeline, config, running_pipeline, setup_cassandra
 from harness.servers import Jaeger, Server, free_port, wait_until
 from harness.smoke import run_smoke_test
-from harness.stack import collector_token
+from harness.user_scripts import collector_token
 from jaeger_smoke.api import JaegerClient, JaegerUnreachable, NotJaeger
 
 pytestmark = pytest.mark.scale

@@ -13,7 +13,7 @@ import yaml
 from harness import REPO, binaries, compose, java_engines, pipeline
 from harness.kafka import read_properties
 from harness.listeners import listening
-from harness.stack import collector_token
+from harness.user_scripts import collector_token
 
 VARIANTS = {
     "scale": pipeline.FILES,

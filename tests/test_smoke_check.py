@@ -32,10 +32,11 @@ import yaml
 
 from harness import REPO, binaries, compose, workflow
 from harness.app import exported_trace_id, run_app
+from harness.native import jaeger_environment, running_jaeger_as_configured
 from harness.proxies import NOT_FOUND, is_removed, running_filter, running_tls_proxy
 from harness.servers import Jaeger, free_port, running_jaeger, running_jaeger_v2, wait_until
 from harness.smoke import old_smoke_test, run_old_smoke_test, run_smoke_test, smoke_test_command, smoke_test_env
-from harness.stack import jaeger_environment, make_certs, running_jaeger_as_configured
+from harness.user_scripts import make_certs
 from jaeger_smoke.api import JaegerClient
 
 APP_EXPECTATION = REPO / "expected-trace.json"

@@ -13,7 +13,8 @@ import pytest
 
 from harness import compose
 from harness.app import launcher, run_app
-from harness.stack import Stack, collector_token, running_stack
+from harness.native import NativeServers, running_natively
+from harness.user_scripts import collector_token
 
 # What a user might paste into OTEL_EXPORTER_OTLP_HEADERS, unencoded: each character
 # around which the header parser splits, quotes or refuses.
@@ -33,15 +34,17 @@ PATHS = {
 
 
 @pytest.fixture(scope="module", params=PATHS)
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, dict]]:
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[NativeServers, dict]]:
     folder = tmp_path_factory.mktemp("token")
     config = compose.resolve(*PATHS[request.param], variables=collector_token(folder))
-    with running_stack(config, folder) as running:
+    with running_natively(config, folder) as running:
         yield running, config
 
 
 @pytest.mark.parametrize("character", CHARACTERS.values(), ids=CHARACTERS)
-def test_a_token_holding_it_is_printed_nowhere(character: str, stack: tuple[Stack, dict]) -> None:
+def test_a_token_holding_it_is_printed_nowhere(character: str, stack: tuple[NativeServers, dict]) -> None:
     running, config = stack
     # Random on both sides: neither half may show either.
     halves = (secrets.token_hex(8), secrets.token_hex(8))

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from harness import compose
 from harness.app import BASE_ENV
+from harness.native import running_natively
 from harness.servers import Collector, Jaeger
-from harness.stack import collector_token, running_stack
+from harness.user_scripts import collector_token
 
 
 @dataclass
-class BenchStack:
+class Backends:
     jaeger: Jaeger
     collector: Collector
     direct_env: dict[str, str]  # the app's environment in compose.yaml: straight to Jaeger
@@ -26,15 +27,15 @@ class BenchStack:
 
 
 @contextmanager
-def collector_stack() -> Iterator[BenchStack]:
+def running_backends() -> Iterator[Backends]:
     with tempfile.TemporaryDirectory(prefix="benchmark-") as folder:
         variables = collector_token(Path(folder))
         config = compose.resolve("compose.yaml", "compose.collector.yaml", variables=variables)
-        with running_stack(config, Path(folder)) as stack:
+        with running_natively(config, Path(folder)) as stack:
             assert stack.collector is not None
             direct_config = compose.resolve("compose.yaml")
             direct = compose.environment(direct_config, "app", {"jaeger:4317": stack.jaeger.otlp_grpc})
-            yield BenchStack(stack.jaeger, stack.collector, direct, stack.app_env)
+            yield Backends(stack.jaeger, stack.collector, direct, stack.app_env)
 
 
 def worker_output(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of the app against its fast tests: ./scripts/mutation-test.sh [mutant names]
+# Mutation testing of the app against its fast tests: ./tests/mutation.sh [mutant names]
 #
 # mutmut changes one operator, comparison, constant, argument or return value at a time in
 # app/src/inprocess_grpc/*.py and runs the fast tests (`pytest -m fast`) against each
@@ -10,7 +10,7 @@
 # temporary folder, removed at the end (KEEP=1 keeps it and says where). mutmut, pinned
 # below, and the pinned dev requirements go to a venv of their own under
 # ~/.cache/otel-python-jaeger-reference, made once. Nothing in the worktree changes.
-# Not part of CI or of test.sh: about two minutes on all cores. Needs: Python >= 3.11, git,
+# Not part of CI or of tests/run.sh: about two minutes on all cores. Needs: Python >= 3.11, git,
 # fork() (Linux, macOS; WSL on Windows), PyPI the first time. Last result: docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,12 +55,12 @@ from pathlib import Path
 
 pyproject = Path("pyproject.toml")
 text = pyproject.read_text()
-old = 'pythonpath = [".", "app/src", "scripts"]'
-assert old in text, f"pyproject.toml no longer has {old!r}: update scripts/mutation-test.sh"
+old = 'pythonpath = [".", "app/src", "smoke/src"]'
+assert old in text, f"pyproject.toml no longer has {old!r}: update tests/mutation.sh"
 # Everything but the source goes into mutmut's mutants/ folder too: the tests read it.
 also_copy = sorted(path.name for path in Path().iterdir() if path.name != "src")
 pyproject.write_text(
-    text.replace(old, 'pythonpath = [".", "src", "scripts"]')
+    text.replace(old, 'pythonpath = [".", "src", "smoke/src"]')
     + f"""
 [tool.mutmut]
 source_paths = ["src/inprocess_grpc"]

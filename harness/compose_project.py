@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness import compose, engine, standins, workflow
 from harness.servers import wait_until
-from harness.stack import collector_token
+from harness.user_scripts import collector_token
 
 # The label compose puts on each container, volume and network of a project.
 PROJECT_LABEL = "com.docker.compose.project"

@@ -1,32 +1,13 @@
-"""The stack run natively, as compose configures it: Jaeger, the collector if the
-configuration has one, and the app's environment to reach them; the certificates and
-the token its variants need, made by the project's own scripts."""
+"""The stack's servers run natively, as compose configures them: Jaeger, the collector if
+the configuration has one, and the app's environment to reach them."""
 
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import REPO, binaries, compose
+from harness import binaries, compose
 from harness.servers import Collector, Jaeger, running_collector, running_jaeger, running_jaeger_v2
-
-
-def make_certs(folder: Path) -> Path:
-    """The certificates scripts/make-certs.sh makes, in `folder`."""
-    subprocess.run([str(REPO / "scripts" / "make-certs.sh"), str(folder)], check=True, capture_output=True)
-    return folder
-
-
-def collector_token(folder: Path) -> dict[str, str]:
-    """The token (and the scale variant's passwords) scripts/make-token.sh makes in
-    `folder`, as the compose variables that name them: the app's COLLECTOR_AUTH_TOKEN,
-    the collector's file, the folder of the passwords' files (SECRETS_DIR)."""
-    subprocess.run([str(REPO / "scripts" / "make-token.sh"), str(folder)], check=True, capture_output=True)
-    token = (folder / ".env").read_text().removeprefix("COLLECTOR_AUTH_TOKEN=").strip()
-    secrets = folder / "secrets"
-    return {"COLLECTOR_AUTH_TOKEN": token, "COLLECTOR_TOKEN_FILE": str(secrets / "collector-token"),
-            "SECRETS_DIR": str(secrets)}  # fmt: skip
 
 
 def service_environment(config: compose.Config, service: str, folder: Path) -> dict[str, str]:
@@ -40,7 +21,7 @@ def jaeger_environment(config: compose.Config, folder: Path) -> dict[str, str]:
 
 
 @dataclass
-class Stack:
+class NativeServers:
     jaeger: Jaeger
     collector: Collector | None
     app_env: dict[str, str]
@@ -75,7 +56,7 @@ def running_collector_as_configured(
 
 
 @contextmanager
-def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
+def running_natively(config: compose.Config, tmp_path: Path) -> Iterator[NativeServers]:
     """Jaeger, and the collector if the configuration has one, as compose configures them."""
     with ExitStack() as stack:
         jaeger = stack.enter_context(running_jaeger_as_configured(config, tmp_path))
@@ -85,4 +66,4 @@ def running_stack(config: compose.Config, tmp_path: Path) -> Iterator[Stack]:
             log = tmp_path / "collector.log"
             collector = stack.enter_context(running_collector_as_configured(config, addresses, log))
             addresses["otel-collector:4317"] = collector.otlp_grpc
-        yield Stack(jaeger, collector, compose.environment(config, "app", addresses))
+        yield NativeServers(jaeger, collector, compose.environment(config, "app", addresses))

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# What the tests and the benchmarks need, from a fresh clone: ./scripts/setup-dev.sh
+# What the tests and the benchmarks need, from a fresh clone: ./harness/setup.sh
 #
 # Installs the pinned Python packages into .venv and builds the real servers (Jaeger
 # all-in-one, the OpenTelemetry Collector and Docker Compose, from their Go modules,
 # cached in ~/.cache/otel-python-jaeger-reference), and fetches Kafka and Cassandra from
-# Maven Central into the same cache. Called by test.sh and benchmark.sh.
+# Maven Central into the same cache. Called by tests/run.sh and benchmarks/run.sh.
 # Needs: Python >= 3.11, Go, Java 17, Maven, and access to PyPI, the Go module proxy and
 # Maven Central (Java and Maven are installed with apt when missing and run as root).
 set -euo pipefail

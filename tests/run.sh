@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The project's test command, from a fresh clone: ./tests/run.sh [pytest args]
+#
+# Sets up .venv and the real servers (harness/setup.sh), checks the code with ruff, runs
+# pytest. What it needs, and how long it takes: docs/testing.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./harness/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"
