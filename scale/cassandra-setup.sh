@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cassandra's roles for the scale variant, made or brought up to date; run by compose's
 # one-shot cassandra-setup service (the cassandra image, its cqlsh) at each `up`, before
-# any Jaeger role starts, and by the tests natively (harness/pipeline.py). Its exit
-# status is the service's: 0 once every statement below has run.
+# any Jaeger role starts. Its exit status is the service's: 0 once every statement below
+# has run.
 #
 #   CASSANDRA_SERVER                host:port of Cassandra's native port
 #   CASSANDRA_ADMIN_PASSWORD_FILE   the password of `admin`, the superuser made here

@@ -16,7 +16,7 @@
 #
 # Each container mounts only its own folder, so no container can read another's key,
 # and each server has a key of its own. The CA may sign only end certificates
-# (pathlen:0). For development and tests: certificates last 30 days. In production,
+# (pathlen:0). For trying the stack: certificates last 30 days. In production,
 # get certificates from your own CA (docs/security.md).
 #
 # A run replaces all of them, or, interrupted, none. Keys are yours alone to change,

@@ -1,5 +1,5 @@
 """`python -m inprocess_grpc.load [USER_ID ...] [--repeat N] [--rate R] [--duration S]`:
-the one-trace command's lookups, as many traces, for load tests and benchmarks.
+the one-trace command's lookups, as many traces, to put a backend under load.
 
 One trace per iteration (root span `main`), paced at `--rate` traces a second, until
 `--repeat` are made or `--duration` seconds are over. Prints one JSON summary on

@@ -1,8 +1,8 @@
 """What the app needs from the OpenTelemetry SDK that the SDK does not expose publicly.
 
 Each is read from the SDK's own internals here, in one place, so that nothing else
-copies the SDK's knowledge; tests/test_sdk_compat.py pins each one, so the SDK upgrade
-that moves one fails there, not somewhere far from the cause.
+copies the SDK's knowledge. A test pins each one, so the SDK upgrade that moves one
+fails there, by name, not somewhere far from the cause.
 """
 
 import logging

@@ -58,7 +58,7 @@ def start(
     app's accounting around it. Raises ConfigError, before anything runs, for a value
     that cannot work. The SDK's own log records reach stderr only with `sdk_logs`.
 
-    `exporter` stands for the OTLP exporter (a test's backend); `provider` for one set up
+    `exporter` stands in for the OTLP exporter; `provider` for one set up
     already: given either, nothing of the process's global state changes. Otherwise the
     provider is installed for the whole program, as the pattern does, unless the distro
     (`opentelemetry-instrument`) installed one first: then that one is used.

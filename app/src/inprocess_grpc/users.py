@@ -4,7 +4,7 @@ This is the call tree the trace shows. Each function opens one span named as in 
 original Go example (GetUser, GetInfo, GetDetail, GetScores), so the trace reads like
 the code. Tracing set-up lives elsewhere (`tracing`): this module only asks the
 OpenTelemetry API for a tracer, which works with or without an SDK behind it. A caller
-may pass a tracer of its own provider instead of the program's (a test's, say).
+may pass the tracer of a provider of its own instead of the program's.
 """
 
 from typing import Any
