@@ -20,13 +20,13 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import REPO, binaries, compose
+from harness import REPO, binaries, compose, variants
 from harness.cassandra import Cassandra, running_cassandra
 from harness.kafka import Kafka, run_tool, running_kafka, wait_for_topic
 from harness.native import running_collector_as_configured, service_environment
 from harness.servers import Collector, Jaeger, running_jaeger_v2
 
-FILES = ("compose.yaml", "compose.collector.yaml", "compose.scale.yaml")
+FILES = variants.past_one_machine()["collector+scale"]
 TOPIC = "jaeger-spans"
 # Every server runs at a lower CPU priority than the app: on a machine of two cores
 # shared with Cassandra's writes, the app (which stands for many apps on machines of

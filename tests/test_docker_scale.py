@@ -14,14 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness import compose_project, engine
+from harness import compose_project, engine, variants
 from harness.app import exported_trace_id
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 
 pytestmark = [pytest.mark.docker, pytest.mark.scale]
 
-FILES = "compose.yaml:compose.collector.yaml:compose.scale.yaml"
+FILES = ":".join(variants.past_one_machine()["collector+scale"])
 QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
 # How an operator runs Kafka's admin tools in its container: logged in as `admin`.
 CLIENT_CONFIG = ("--command-config", "/etc/kafka/reference/client.properties")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import compose_project, engine
+from harness import compose_project, engine, variants
 
 pytestmark = pytest.mark.docker
 
-COLLECTOR_MTLS = "compose.yaml:compose.collector.yaml:compose.collector-tls.yaml:compose.collector-mtls.yaml"
+COLLECTOR_MTLS = ":".join(variants.on_one_machine()["collector+collector-tls+collector-mtls"])
 NO_SUCH_HOST = "the endpoint's host is unknown here: check OTEL_EXPORTER_OTLP_ENDPOINT"
 
 

@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import REPO, binaries, compose, java_engines, pipeline
+from harness import REPO, binaries, compose, java_engines, pipeline, variants
 from harness.kafka import read_properties
 from harness.listeners import listening
 from harness.user_scripts import collector_token
 
-VARIANTS = {
-    "scale": pipeline.FILES,
-    "scale, collector TLS": ("compose.yaml", "compose.collector.yaml", "compose.collector-tls.yaml",
-                             "compose.scale.yaml"),
-}  # fmt: skip
+# The scale variant's combinations the workflow and the docs name (harness/variants.py).
+VARIANTS = variants.past_one_machine()
 GO_SERVICES = {"jaeger", "jaeger-collector", "jaeger-ingester", "otel-collector"}
 JVM_SERVICES = {"kafka", "kafka-topics", "cassandra", "cassandra-setup"}  # their images'
 ONE_SHOTS = {"app", "kafka-topics", "cassandra-setup"}  # one run, one exit status
