@@ -84,6 +84,16 @@ class Project:
         """Leave nothing of the project behind, whatever state a test left it in."""
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120)
 
+    def remove_everything(self) -> None:
+        """remove(), and whatever of the project its compose files do not name: what
+        another combination of files started (its containers, volumes, networks)."""
+        self.remove()
+        left = self.leftovers()
+        for kind, command in (("containers", ("rm", "--force")), ("volumes", ("volume", "rm", "--force")),
+                              ("networks", ("network", "rm"))):  # fmt: skip
+            if left.get(kind):
+                subprocess.run(["docker", *command, *left[kind]], env=self.env, capture_output=True, timeout=120)
+
 
 def _docker(env: Mapping[str, str], *args: str) -> str:
     return subprocess.run(["docker", *args], env=env, capture_output=True, text=True, check=True).stdout

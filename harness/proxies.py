@@ -78,7 +78,7 @@ def _running(upstream: str, *, filter_removed: bool, certs: Path | None, token: 
     scheme = "http"
     if certs is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certs / "server" / "server.pem", certs / "server" / "server.key")
+        context.load_cert_chain(certs / "jaeger" / "server.pem", certs / "jaeger" / "server.key")
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
     proxy.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"

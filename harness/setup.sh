@@ -2,11 +2,11 @@
 # What the tests and the benchmarks need, from a fresh clone: ./harness/setup.sh
 #
 # Installs the pinned Python packages into .venv and builds the real servers (Jaeger
-# all-in-one, the OpenTelemetry Collector and Docker Compose, from their Go modules,
-# cached in ~/.cache/otel-python-jaeger-reference), and fetches Kafka and Cassandra from
-# Maven Central into the same cache. Called by tests/run.sh and benchmarks/run.sh.
-# Needs: Python >= 3.11, Go, Java 17, Maven, and access to PyPI, the Go module proxy and
-# Maven Central (Java and Maven are installed with apt when missing and run as root).
+# all-in-one and v2, the OpenTelemetry Collector and Docker Compose, from their Go
+# modules, cached in ~/.cache/otel-python-jaeger-reference). Called by tests/run.sh and
+# benchmarks/run.sh. Needs: Python >= 3.11, Go 1.26 or newer, and access to PyPI and the
+# Go module proxy. Kafka and Cassandra (Java 17, Maven, Maven Central) are fetched only
+# by the scale tests that run them (harness/java_engines.py), once, into the same cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,3 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e app
 
 .venv/bin/python -m harness.binaries
-# Kafka and Cassandra for the scale tests, from Maven Central into the same cache (Maven
-# and Java 17 installed with apt where missing, as root).
-.venv/bin/python -m harness.java_engines
