@@ -7,6 +7,7 @@ fail: a broken span tree, a broken compose environment, a weakened shape check.
 
 import dataclasses
 import json
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -123,6 +124,8 @@ def test_a_broken_compose_environment_fails_the_end_to_end_run(jaeger: Jaeger, t
     assert good in text
     (tmp_path / "compose.yaml").write_text(text.replace(good, bad))
     (tmp_path / "app").mkdir()  # compose checks that the build context exists
+    shutil.copy(REPO / "hardening.yaml", tmp_path)  # what every service extends, with its limits
+    shutil.copytree(REPO / "limits", tmp_path / "limits")
     config = compose.resolve("compose.yaml", project_dir=tmp_path)
     # The OTLP/HTTP port of the test's Jaeger is not published: 4318 reaches nothing.
     env = compose.environment(config, "app", {"jaeger:4317": jaeger.otlp_grpc})
