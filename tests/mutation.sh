@@ -10,7 +10,7 @@
 # temporary folder, removed at the end (KEEP=1 keeps it and says where). mutmut, pinned
 # below, and the pinned dev requirements go to a venv of their own under
 # ~/.cache/otel-python-jaeger-reference, made once. Nothing in the worktree changes.
-# Not part of CI or of tests/run.sh: about two minutes on all cores. Needs: Python >= 3.11, git,
+# Not part of CI or of tests/run.sh: minutes, on all cores. Needs: Python >= 3.11, git,
 # fork() (Linux, macOS; WSL on Windows), PyPI the first time. Last result: docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

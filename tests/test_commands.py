@@ -318,6 +318,19 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return now
 
 
+def test_a_load_run_with_a_provider_set_up_already_sends_its_spans_to_that_providers_exporter(
+    clock: list[float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    distro_exporter = InMemorySpanExporter()  # as opentelemetry-instrument leaves it
+    distro = TracerProvider()
+    distro.add_span_processor(SimpleSpanProcessor(distro_exporter))
+    assert load.main(["--repeat", "2", "100"], provider=distro) == 0
+    assert names(distro_exporter.get_finished_spans()) == sorted(
+        ["main", "GetUser", "GetInfo", "GetDetail", "GetScores"] * 2
+    )
+    assert json.loads(capsys.readouterr().out)["spans"]["ended"] == 10
+
+
 def test_a_load_run_makes_the_traces_asked_for_and_prints_what_became_of_their_spans(
     backend: Backend, clock: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,11 +1,13 @@
 """One run's set-up (traced_run.start): the defaults it adds to the SDK, the SDK's own
-checks said in one line, and nothing of the process changed when it is given the
-exporter to use."""
+checks said in one line, nothing of the process changed when it is given the
+exporter to use, and the program's provider installed (or the distro's used) when not."""
 
+import os
 from collections.abc import Sequence
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -93,3 +95,63 @@ def test_a_batch_larger_than_the_queue_is_refused_by_the_sdks_own_check(
         "OTEL_BSP_MAX_EXPORT_BATCH_SIZE / OTEL_BSP_MAX_QUEUE_SIZE refused by the SDK's batch span processor: "
         "max_export_batch_size must be less than or equal to max_queue_size."
     )
+
+
+# --- without an exporter given: the run is the program's (the global provider)
+
+
+@pytest.fixture
+def installed(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The providers installed for the whole program, caught instead of installed (the
+    process's global provider can be set only once)."""
+    caught: list = []
+    monkeypatch.setattr(trace, "set_tracer_provider", caught.append)
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: trace.ProxyTracerProvider())
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")  # nothing is exported
+    return caught
+
+
+def test_the_run_installs_its_provider_for_the_whole_program(installed: list) -> None:
+    run = traced_run.start()
+    assert installed == [run.provider]
+    assert isinstance(run.tracer, sdk_trace.Tracer)
+    run.finish()
+
+
+def test_under_the_distro_the_run_uses_the_provider_it_installed(
+    installed: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    distro = sdk_trace.TracerProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: distro)
+    run = traced_run.start()
+    assert run.provider is distro
+    assert installed == []
+    run.finish()
+
+
+def test_with_the_sdk_disabled_a_named_no_op_provider_is_installed_and_no_exit_hook(
+    installed: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    hooks: list = []
+    monkeypatch.setattr("atexit.register", lambda hook, *args: hooks.append(hook) or hook)
+    run = traced_run.start()
+    assert installed == [run.provider]
+    assert isinstance(run.tracer, trace.NoOpTracer)
+    assert run.provider.resource.attributes[SERVICE_NAME] == "inprocess-grpc"
+    assert hooks == []  # the program decides when the provider ends (run.finish)
+    run.finish()
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, "NONE"), ("debug", "debug")])
+def test_grpcs_own_logs_are_off_unless_the_user_asks_for_them(
+    installed: list, monkeypatch: pytest.MonkeyPatch, given: str | None, kept: str
+) -> None:
+    # gRPC's C core would write each failed handshake to stderr, several lines per attempt.
+    monkeypatch.setenv("GRPC_VERBOSITY", "unset by the test")  # so that it is restored after
+    if given:
+        monkeypatch.setenv("GRPC_VERBOSITY", given)
+    else:
+        monkeypatch.delenv("GRPC_VERBOSITY")
+    traced_run.start().finish()
+    assert os.environ["GRPC_VERBOSITY"] == kept

@@ -1,7 +1,6 @@
 """The lookup and its spans, as seen by the SDK's in-memory exporter (no backend)."""
 
 import pytest
-from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -23,14 +22,11 @@ JOHN = {
 }
 
 _exporter = InMemorySpanExporter()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _in_memory_provider() -> None:
-    # The global provider can be set once per process; this test process is the only user.
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(_exporter))
-    trace.set_tracer_provider(provider)
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(_exporter))
+# A provider of the tests' own, passed as the lookups allow: the process's global provider
+# (set once per process) stays for the tests that install the app's.
+TRACER = _provider.get_tracer("test_users")
 
 
 @pytest.fixture
@@ -53,7 +49,7 @@ def test_an_unknown_user_is_empty(user_id: int) -> None:
 
 
 def test_get_user_has_exactly_the_three_lookups_as_children(spans) -> None:
-    get_user(100)
+    get_user(100, TRACER)
     finished = spans()
     [parent] = by_name(finished, "GetUser")
     children = [span for span in finished if span.parent and span.parent.span_id == parent.context.span_id]
@@ -63,27 +59,27 @@ def test_get_user_has_exactly_the_three_lookups_as_children(spans) -> None:
 
 
 def test_every_span_carries_the_user_id(spans) -> None:
-    get_user(100)
+    get_user(100, TRACER)
     # The semantic-convention name, which Jaeger searches use: user.id=100.
     assert {span.attributes["user.id"] for span in spans()} == {"100"}
 
 
 @pytest.mark.parametrize(("user_id", "found"), [(100, True), (1, False)])
 def test_get_user_says_whether_the_user_was_found(spans, user_id: int, found: bool) -> None:
-    get_user(user_id)
+    get_user(user_id, TRACER)
     [span] = by_name(spans(), "GetUser")
     assert span.attributes["app.user.found"] is found
 
 
 def test_a_user_not_found_is_not_an_error(spans) -> None:
-    get_user(1)
+    get_user(1, TRACER)
     assert {span.status.status_code for span in spans()} == {StatusCode.UNSET}
 
 
 @pytest.mark.parametrize("bad_id", [0, -1, 2**63, True, "100", 1.5, None])
 def test_an_invalid_id_is_an_error_span_with_the_exception(spans, bad_id: object) -> None:
     with pytest.raises((TypeError, ValueError)):
-        get_user(bad_id)  # type: ignore[arg-type]
+        get_user(bad_id, TRACER)  # type: ignore[arg-type]
     [span] = spans()  # the lookups never ran
     assert span.name == "GetUser"
     assert span.status.status_code is StatusCode.ERROR
@@ -94,7 +90,7 @@ def test_an_invalid_id_is_an_error_span_with_the_exception(spans, bad_id: object
 
 def test_each_lookup_checks_the_id_it_is_given(spans) -> None:
     with pytest.raises(ValueError):
-        get_info(-5)
+        get_info(-5, TRACER)
     [span] = spans()
     assert (span.name, span.status.status_code) == ("GetInfo", StatusCode.ERROR)
 
@@ -112,7 +108,7 @@ def test_an_invalid_id_says_what_is_wrong_in_the_error_and_in_the_span(
     spans, bad_id: object, kind: type[Exception], message: str
 ) -> None:
     with pytest.raises(kind) as raised:
-        get_user(bad_id)  # type: ignore[arg-type]
+        get_user(bad_id, TRACER)  # type: ignore[arg-type]
     assert str(raised.value) == message
     [span] = spans()
     assert span.events[0].attributes["exception.message"] == message
