@@ -1,5 +1,5 @@
 """Run the benchmarks and print their tables: `python -m benchmarks [NAME ...] [--quick]`,
-as ./scripts/benchmark.sh does (with the app and smoke/src on PYTHONPATH)."""
+as ./benchmarks/run.sh does (with the app and smoke/src on PYTHONPATH)."""
 
 import argparse
 import time

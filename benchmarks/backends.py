@@ -41,7 +41,7 @@ def running_backends() -> Iterator[Backends]:
 def worker_output(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:
     """What `python -m benchmarks.<module> --worker ARGS` prints: a measurement made in
     a fresh process (a tracer provider can be installed once per process), importing
-    what this one does (its PYTHONPATH: scripts/benchmark.sh's), with `env` (an app
+    what this one does (its PYTHONPATH: benchmarks/run.sh's), with `env` (an app
     environment) added."""
     command = [sys.executable, "-m", f"benchmarks.{module}", "--worker", *args]
     full_env = {**BASE_ENV, "PYTHONPATH": os.environ["PYTHONPATH"], **(env or {})}

@@ -5,7 +5,7 @@ Variants, taking turns: the bare interpreter (the floor), the app with tracing
 disabled, and the default run exporting to a real Jaeger. Then `python -X importtime`
 of the default run: the imports that cost the most.
 
-    ./scripts/benchmark.sh cold-start [--quick]
+    ./benchmarks/run.sh cold-start [--quick]
 """
 
 import json

@@ -5,7 +5,7 @@ All three share one core (the interpreter lock), so their sum bounds what one Py
 process can deliver, whatever the queue and batch settings. Each repetition is a
 fresh process, and in each the batch sizes take turns.
 
-    ./scripts/benchmark.sh export-cost [--quick]
+    ./benchmarks/run.sh export-cost [--quick]
 """
 
 import json

@@ -9,7 +9,7 @@ compose configures it, flooded on loopback with the receiver's limits as they ar
 as they were before the flood was measured (4 MiB, 16 streams), side by side. Each
 connection keeps 16 requests in flight; the server lets through what its limit allows.
 
-    ./scripts/benchmark.sh flood [--quick]
+    ./benchmarks/run.sh flood [--quick]
 """
 
 import re

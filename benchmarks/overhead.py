@@ -6,7 +6,7 @@ flush included; the variants take turns. Targets: with OTEL_SDK_DISABLED the app
 at most 1.05x the app without an SDK; the app's own code adds at most 10% to what the
 SDK costs to create the same spans with the same attributes.
 
-    ./scripts/benchmark.sh overhead [--quick]
+    ./benchmarks/run.sh overhead [--quick]
 """
 
 import time

@@ -6,7 +6,7 @@ processor, OTEL_BSP_MAX_QUEUE_SIZE) and the collector's sending queue towards Ja
 process's resident memory per span held, the app's spans kept in a list as the queue
 keeps them, the collector's queued while Jaeger is stopped.
 
-    ./scripts/benchmark.sh queue-memory [--quick]
+    ./benchmarks/run.sh queue-memory [--quick]
 """
 
 import json

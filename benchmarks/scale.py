@@ -13,7 +13,7 @@ Go process shares this machine's cores with the app.
 - Exit to visible: the app's default run (one trace of 9 spans), ms from its exit to
   the whole trace in the query API.
 
-    ./scripts/benchmark.sh scale [--quick]
+    ./benchmarks/run.sh scale [--quick]
 """
 
 import itertools

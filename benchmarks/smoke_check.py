@@ -8,7 +8,7 @@ and scripts/jaeger_api.py of commit e0182e6, read from git history: /api/service
 (scripts/smoke_test.py, jaeger-smoke: api_v3, a verdict once two polls saw the same
 complete trace). Both start a fresh interpreter each time; the variants take turns.
 
-    ./scripts/benchmark.sh smoke-check [--quick]
+    ./benchmarks/run.sh smoke-check [--quick]
 """
 
 import subprocess

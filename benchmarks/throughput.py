@@ -9,7 +9,7 @@ counted through Jaeger's HTTP API. Then the target run: at least 100,000 spans t
 the collector, asked at the target rate. Where a process's time goes when it cannot
 keep up: benchmarks/export_cost.py.
 
-    ./scripts/benchmark.sh throughput [--quick]
+    ./benchmarks/run.sh throughput [--quick]
 """
 
 import itertools

@@ -5,7 +5,7 @@ storing the spans (and, on the collector path, the collector's batching and its 
 to Jaeger). The two paths take turns. Targets: under 1 s direct, under 1.5 s through
 the collector.
 
-    ./scripts/benchmark.sh visibility [--quick]
+    ./benchmarks/run.sh visibility [--quick]
 """
 
 import subprocess
