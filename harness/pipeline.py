@@ -32,6 +32,10 @@ TOPIC = "jaeger-spans"
 # shared with Cassandra's writes, the app (which stands for many apps on machines of
 # their own) keeps the rate a test asks of it. Scheduling only; nothing else changes.
 LAUNCHER = ("nice", "-n", "10")
+# A role is healthy once its storage answers: Cassandra's session and schema, Kafka's
+# metadata, from JVMs that a loaded machine slows the most (at nice 10, a busy core
+# gives them little). A hang, not a bound: a role that fails says so in its log sooner.
+ROLE_START_TIMEOUT = 180
 # The `cqlsh` the cassandra-setup service's script runs, natively: the stand-in's, on the
 # tests' CQL client (harness/cql.py).
 CQLSH_FOLDER = REPO / "harness" / "standins" / "cassandra-bin"
@@ -81,7 +85,7 @@ def role(config: compose.Config, service: str, addresses: dict[str, str], log: P
     """A Jaeger v2 role as compose configures `service`, its own ports free loopback ones."""
     arguments = compose.command(config, service, addresses)
     env = compose.environment(config, service, addresses)
-    return running_jaeger_v2(binaries.ensure(binaries.JAEGER_V2), arguments, env, log, LAUNCHER)
+    return running_jaeger_v2(binaries.ensure(binaries.JAEGER_V2), arguments, env, log, LAUNCHER, ROLE_START_TIMEOUT)
 
 
 @dataclass

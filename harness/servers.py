@@ -176,7 +176,12 @@ def running_jaeger(
 
 
 def running_jaeger_v2(
-    binary: Path, arguments: Sequence[str], environment: Mapping[str, str], log: Path, launcher: Sequence[str] = ()
+    binary: Path,
+    arguments: Sequence[str],
+    environment: Mapping[str, str],
+    log: Path,
+    launcher: Sequence[str] = (),
+    start_timeout: float = Server.start_timeout,
 ) -> AbstractContextManager[Jaeger]:
     """Jaeger v2 with compose's arguments (its config file) and environment; the listening
     addresses, which jaeger-v2-config.yaml takes from the environment, on free loopback ports.
@@ -194,7 +199,7 @@ def running_jaeger_v2(
             "JAEGER_METRICS_PORT": str(ports["metrics"]),
         }
         health = f"http://127.0.0.1:{ports['health']}/status"
-        server = Server([str(binary), *arguments], env, health, log, launcher=launcher)
+        server = Server([str(binary), *arguments], env, health, log, launcher=launcher, start_timeout=start_timeout)
         return server, _jaeger_on(ports, log, server)
 
     return running(start, "Jaeger v2")
