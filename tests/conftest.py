@@ -10,6 +10,7 @@ import pytest
 from harness import binaries, compose, engine, standins
 from harness.native import jaeger_environment
 from harness.servers import Jaeger, running_jaeger
+from harness.user_scripts import make_certs
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +35,18 @@ def jaeger(jaeger_binary: Path, compose_config: dict, tmp_path: Path) -> Iterato
 def app_env(compose_config: dict, jaeger: Jaeger) -> dict[str, str]:
     """The app container's environment from compose, pointed at the test's Jaeger."""
     return compose.environment(compose_config, "app", {"jaeger:4317": jaeger.otlp_grpc})
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The certificates make-certs.sh makes, as a user runs it (read, never changed)."""
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture(scope="session")
+def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Certificates of another, unrelated CA."""
+    return make_certs(tmp_path_factory.mktemp("other-ca"))
 
 
 @pytest.fixture(scope="session")

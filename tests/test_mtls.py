@@ -18,7 +18,7 @@ from harness import compose, compose_project, engine, variants
 from harness.app import run_app
 from harness.native import running_collector_as_configured, running_jaeger_as_configured
 from harness.servers import free_port
-from harness.user_scripts import collector_token, make_certs
+from harness.user_scripts import collector_token
 
 COMBINATIONS = sorted(files for files in variants.named() if any("mtls" in name for name in files))
 CLIENT_PAIR = ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
@@ -26,17 +26,6 @@ REFUSED = (
     "export failed, 9 of 9 spans not delivered: the server wants a client certificate its CA signed (mTLS):"
     " set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE"
 )
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_certs(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="module")
-def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Certificates of another, unrelated CA."""
-    return make_certs(tmp_path_factory.mktemp("other-ca"))
 
 
 def test_every_mtls_overlay_is_covered_by_a_combination() -> None:

@@ -20,7 +20,7 @@ from harness.app import launcher, run_app
 from harness.native import running_natively
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
-from harness.user_scripts import collector_token, make_certs
+from harness.user_scripts import collector_token
 from jaeger_smoke.api import JaegerClient
 
 # Every combination the workflow and the docs name, on one machine (harness/variants.py):
@@ -28,17 +28,6 @@ from jaeger_smoke.api import JaegerClient
 # Jaeger 1.55 and v2.
 PATHS = variants.on_one_machine()
 COLLECTOR = ("compose.yaml", "compose.collector.yaml")
-
-
-@pytest.fixture(scope="session")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_certs(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture(scope="session")
-def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Certificates of another, unrelated CA."""
-    return make_certs(tmp_path_factory.mktemp("other-ca"))
 
 
 @pytest.fixture(scope="session")

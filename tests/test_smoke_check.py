@@ -36,7 +36,6 @@ from harness.native import jaeger_environment, running_jaeger_as_configured
 from harness.proxies import NOT_FOUND, is_removed, running_filter, running_tls_proxy
 from harness.servers import Jaeger, free_port, running_jaeger, running_jaeger_v2, wait_until
 from harness.smoke import old_smoke_test, run_old_smoke_test, run_smoke_test, smoke_test_command, smoke_test_env
-from harness.user_scripts import make_certs
 from jaeger_smoke.api import JaegerClient
 
 APP_EXPECTATION = REPO / "expected-trace.json"
@@ -66,11 +65,6 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def service() -> str:
     """A service name of the test's own."""
     return f"canary-{next(_services)}"
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 def app_trace(backend: Backend, service: str) -> str:
