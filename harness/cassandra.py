@@ -50,7 +50,7 @@ class CassandraServer(Server):
     """The node: ready once its native port answers CQL."""
 
     address: str = ""
-    start_timeout: float = 120
+    start_timeout: float = 600  # a hang, not a bound: a JVM starved by a busy machine starts slowly
 
     def ready(self) -> bool:
         return native_port_answers(self.address)

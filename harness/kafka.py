@@ -75,7 +75,7 @@ class KafkaServer(Server):
 
     bootstrap: str = ""
     credentials: tuple[str, str] | None = None
-    start_timeout: float = 90
+    start_timeout: float = 300  # a hang, not a bound: a JVM starved by a busy machine starts slowly
 
     def ready(self) -> bool:
         try:

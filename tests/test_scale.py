@@ -55,13 +55,16 @@ OUTAGE = 30  # seconds, as the issue asks
 
 # The bounds of the waits on the pipeline. They are generous on purpose: the tests must
 # pass on a loaded 2-core machine, where a JVM may still be cold. None is a speed target.
+# Other work on both cores (a CPU burner at the default priority) leaves the servers, at
+# nice 10, about a tenth of the machine: Cassandra then stores a few hundred spans a second
+# at best, and its own reads may fail for a while.
 # A drained pipeline carries a run's first spans through every tier within this.
-FIRST_SPANS_BOUND = 120
+FIRST_SPANS_BOUND = 300
 # A wait on stored spans or on a drain goes on while the pipeline makes progress; it
 # gives up after this long without any, or, for N spans, after N / DRAIN_FLOOR seconds
-# plus this: the slowest the pipeline may store on a loaded machine, 200 spans a second.
+# plus this: the slowest the pipeline may store on such a machine, 50 spans a second.
 STALL = 60
-DRAIN_FLOOR = 200
+DRAIN_FLOOR = 50
 
 
 @pytest.fixture(scope="module")
