@@ -7,7 +7,6 @@ fail: a broken span tree, a broken compose environment, a weakened shape check.
 
 import dataclasses
 import json
-import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO, compose
+from harness import REPO, compose, workflow
 from harness.app import BASE_ENV, app_command, exported_trace_id, run_app, trace_link
 from harness.servers import Jaeger
 from harness.smoke import run_smoke_test
@@ -122,11 +121,9 @@ def test_a_broken_compose_environment_fails_the_end_to_end_run(jaeger: Jaeger, t
     good, bad = COMPOSE_BREAKAGES[breakage]
     text = (REPO / "compose.yaml").read_text()
     assert good in text
-    (tmp_path / "compose.yaml").write_text(text.replace(good, bad))
-    (tmp_path / "app").mkdir()  # compose checks that the build context exists
-    shutil.copy(REPO / "hardening.yaml", tmp_path)  # what every service extends, with its limits
-    shutil.copytree(REPO / "limits", tmp_path / "limits")
-    config = compose.resolve("compose.yaml", project_dir=tmp_path)
+    project = workflow.checkout(tmp_path)  # with what compose.yaml extends and builds
+    (project / "compose.yaml").write_text(text.replace(good, bad))
+    config = compose.resolve("compose.yaml", project_dir=project)
     # The OTLP/HTTP port of the test's Jaeger is not published: 4318 reaches nothing.
     env = compose.environment(config, "app", {"jaeger:4317": jaeger.otlp_grpc})
     env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "3"
