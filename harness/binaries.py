@@ -13,8 +13,8 @@ files carry `replace`/`exclude` directives, which Go only honours in the main mo
 So the module is downloaded through the Go module proxy (checked against the checksum
 database) and built inside its own directory, where its go.mod is the main one.
 
-Binaries are cached outside the repository, one folder per name and version (and
-manifest), so a second run costs nothing. `python -m harness.binaries` builds them all.
+Binaries are cached outside the repository (harness/cache.py), one folder per name and
+version (and manifest). `python -m harness.binaries` builds them all.
 """
 
 import hashlib
@@ -22,19 +22,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from harness import REPO
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "otel-python-jaeger-reference"
+from harness.cache import cache_dir, made_once
 
 
 def _go(*args: str, cwd: Path | str | None = None, **env: str) -> str:
@@ -132,17 +126,7 @@ ALL = (JAEGER, JAEGER_V2, COLLECTOR, COMPOSE, OLD_COMPOSE)
 
 def ensure(binary: GoModuleBinary | BuiltCollector) -> Path:
     """Return the cached binary, building it first if it is not there yet."""
-    if binary.path.is_file():
-        return binary.path
-    print(f"building {binary.path.parent.name}, once", file=sys.stderr, flush=True)
-    binary.path.parent.mkdir(parents=True, exist_ok=True)
-    # Build in a scratch folder next to the final path, then rename: a killed build
-    # never leaves half a binary.
-    with tempfile.TemporaryDirectory(dir=binary.path.parent) as scratch:
-        target = Path(scratch) / binary.name
-        binary.build(target)
-        target.rename(binary.path)
-    return binary.path
+    return made_once(binary.path, binary.build, f"building {binary.path.parent.name}")
 
 
 if __name__ == "__main__":

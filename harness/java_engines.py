@@ -17,11 +17,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.binaries import cache_dir
+from harness.cache import cache_dir, made_once
 
 # Java 17: what cassandra:5.0 and the Kafka 4 scripts run on, and the oldest both support.
 JAVA_MAJOR = 17
@@ -113,17 +112,7 @@ def java() -> str:
 
 def ensure(engine: MavenEngine) -> Path:
     """Return the engine's folder of jars, fetching them first if they are not there yet."""
-    if engine.path.is_dir():
-        return engine.path
-    print(f"fetching {engine.name} {engine.version} from Maven Central, once", file=sys.stderr, flush=True)
-    engine.path.parent.mkdir(parents=True, exist_ok=True)
-    # Fetched into a scratch folder next to the final one, then renamed: an interrupted
-    # fetch never leaves half the jars.
-    with tempfile.TemporaryDirectory(dir=engine.path.parent) as scratch:
-        target = Path(scratch) / "lib"
-        engine.fetch(target)
-        target.rename(engine.path)
-    return engine.path
+    return made_once(engine.path, engine.fetch, f"fetching {engine.name} {engine.version} from Maven Central")
 
 
 if __name__ == "__main__":
