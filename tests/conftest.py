@@ -60,6 +60,29 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.E
         pytest.fail(message) if os.environ.get("CI") == "true" else pytest.skip(message)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Workers run groups side by side (tests/run.sh: pytest-xdist, --dist loadgroup).
+    # The engine's tests publish the stack's fixed host ports: one group, one at a time.
+    # A module whose tests share a server (a module-scoped fixture) stays on one worker,
+    # so that the server starts once. Every other test goes wherever a worker is free.
+    for item in items:
+        if "docker_engine" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("engine"))
+        elif any(each.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for each in defs):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A worker hands the images it ran to the process that reports (pytest-xdist).
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["standins"] = dict(standins.USED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # pytest-xdist's hook, in the reporting process
+    standins.USED.update(node.workeroutput.get("standins", {}))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # What the tests measured on the way (record_property): reported, never asserted.
     measured = [
