@@ -65,11 +65,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The engine's tests publish the stack's fixed host ports: one group, one at a time.
     # A module whose tests share a server (a module-scoped fixture) stays on one worker,
     # so that the server starts once. Every other test goes wherever a worker is free.
+    # The two longest groups, the engine's and the scale pipeline's, are handed out first.
     for item in items:
         if "docker_engine" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("engine"))
         elif any(each.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for each in defs):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: _LONGEST_FIRST.get(_group(item), len(_LONGEST_FIRST)))
+
+
+_LONGEST_FIRST = {"engine": 0, "tests.test_scale": 1}
+
+
+def _group(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("xdist_group")
+    return marker.args[0] if marker else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    # Each report names its group: the summary adds up the time of each.
+    outcome = yield
+    outcome.get_result().group = _group(item)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -96,7 +113,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("measured on this machine, reported, not asserted")
         for nodeid, name, value in measured:
             terminalreporter.write_line(f"{nodeid.split('::')[-1]}\n    {name}: {value}")
+    _time_per_group(terminalreporter)
     if standins.USED:
         terminalreporter.section("images the Docker tests ran")
         for pinned, used in sorted(standins.USED.items()):
             terminalreporter.write_line(f"{pinned}\n    {'pulled' if used == pinned else 'stand-in: ' + used}")
+
+
+def _time_per_group(terminalreporter: pytest.TerminalReporter) -> None:
+    # Each group's time on its worker (set-up, call and teardown of its tests), longest
+    # first: what bounds the whole run's. docs/testing.md gives a measured run's.
+    seconds: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if isinstance(report, pytest.TestReport):
+                name = getattr(report, "group", None) or "any worker: " + report.nodeid.split("::")[0]
+                seconds[name] = seconds.get(name, 0.0) + report.duration
+    if seconds:
+        terminalreporter.section("time per group, reported, not asserted")
+        for name, total in sorted(seconds.items(), key=lambda each: -each[1]):
+            terminalreporter.write_line(f"{total / 60:6.1f} min  {name}")
