@@ -19,7 +19,7 @@ from harness.app import exported_trace_id
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 
-pytestmark = [pytest.mark.docker, pytest.mark.scale]
+pytestmark = [pytest.mark.docker, pytest.mark.scale, pytest.mark.default_ports]
 
 FILES = ":".join(variants.past_one_machine()["collector+scale"])
 QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
