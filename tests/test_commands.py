@@ -42,8 +42,6 @@ class Backend(SpanExporter):
     logs what the OTLP exporter logs when an export fails (its message, with the gRPC
     status code among the arguments)."""
 
-    _timeout = 10.0  # where the OTLP exporter keeps its timeout (sdk_compat.export_timeout)
-
     def __init__(self, result: SpanExportResult = SpanExportResult.SUCCESS) -> None:
         self.result = result
         self.error: tuple[grpc.StatusCode, str] | None = None  # the code and details logged
