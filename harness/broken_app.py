@@ -3,9 +3,10 @@ how the end-to-end tests show that their checks catch a broken app.
 
     python -m harness.broken_app FAULT [USER_ID ...]
 
-runs `python -m inprocess_grpc [USER_ID ...]` with FAULT made first. Each fault
-replaces one piece of the app's own modules; a rename in the app breaks this file at
-once (an AttributeError), not a check silently.
+runs `python -m inprocess_grpc [USER_ID ...]` with FAULT made first. Each fault is
+built from the app's public lookups and put in place of one of them, under its public
+name; a rename in the app breaks this file at once (an AttributeError), not a check
+silently.
 """
 
 import sys
@@ -20,24 +21,26 @@ from inprocess_grpc import users
 BLOCKED = "blocked"  # said on stderr once user 100's GetScores is reached
 
 
-class _BlockingScores(dict):
-    """User 100's scores, never given: the lookup waits until the process is signalled."""
-
-    def get(self, key: object, default: object = None) -> object:
-        if key == 100:
-            print(BLOCKED, file=sys.stderr, flush=True)
-            threading.Event().wait()
-        return super().get(key, default)
-
-
 def block_in_get_scores() -> None:
     """User 100's GetScores blocks, with its span open, until a signal comes."""
-    users._SCORES = _BlockingScores(users._SCORES)
+    get_scores = users.get_scores
+
+    def blocking(user_id: int, tracer: trace.Tracer = users.TRACER) -> users.User:
+        if user_id != 100:
+            return get_scores(user_id, tracer)
+        with tracer.start_as_current_span("GetScores") as span:
+            span.set_attribute(users.USER_ID, str(user_id))
+            print(BLOCKED, file=sys.stderr, flush=True)
+            threading.Event().wait()
+        return {}
+
+    users.get_scores = blocking
 
 
 def get_scores_not_traced() -> None:
     """GetScores does its work without a span."""
-    users.get_scores = lambda user_id, tracer=users.TRACER: dict(users._SCORES.get(user_id, {}))
+    get_scores = users.get_scores
+    users.get_scores = lambda user_id, tracer=users.TRACER: get_scores(user_id, trace.NoOpTracer())
 
 
 def lookups_outside_get_user() -> None:

@@ -1,7 +1,10 @@
 """The app as a process, without a backend: output, exit status, one-line errors, bounds."""
 
+import socketserver
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -66,3 +69,32 @@ def test_an_unsampled_trace_is_not_exported_and_that_is_said() -> None:
     result = run_app({**NOT_SAMPLED, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}"})
     assert result.returncode == 0
     assert_one_line_error(result.stderr, "not sampled")
+
+
+class _AnswersHttp1(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.recv(4096)
+        self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+@pytest.fixture
+def plaintext_server() -> Iterator[str]:
+    """A plaintext server on a free port, answering whatever it is sent with HTTP/1.1 400:
+    a TLS client fails its handshake there."""
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _AnswersHttp1) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+
+
+@pytest.mark.parametrize(("verbosity", "grpc_logs"), [(None, False), ("INFO", True)])
+def test_grpcs_own_logs_of_a_failed_handshake_stay_off_stderr_unless_grpc_verbosity_asks(
+    plaintext_server: str, verbosity: str | None, grpc_logs: bool
+) -> None:
+    # gRPC's C core writes each failed TLS handshake to stderr, several lines per attempt.
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"https://{plaintext_server}", "OTEL_EXPORTER_OTLP_TIMEOUT": "2"}
+    result = run_app({**env, "GRPC_VERBOSITY": verbosity} if verbosity else env, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert ("Handshake failed" in result.stderr) is grpc_logs, result.stderr
+    if not grpc_logs:
+        assert_one_line_error(result.stderr, "export failed", "TLS client, plaintext server")

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
@@ -21,7 +22,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import inprocess_grpc.__main__ as one_trace
-from harness.app import span_names
+from harness.app import BASE_ENV, span_names
 from inprocess_grpc import load, traced_run, users
 from inprocess_grpc.env_checks import ConfigError
 
@@ -41,8 +42,6 @@ class Backend(SpanExporter):
     """Stands in for the OTLP exporter: keeps what it is given, answers `result`, and
     logs what the OTLP exporter logs when an export fails (its message, with the gRPC
     status code among the arguments)."""
-
-    _timeout = 10.0  # where the OTLP exporter keeps its timeout (sdk_compat.export_timeout)
 
     def __init__(self, result: SpanExportResult = SpanExportResult.SUCCESS) -> None:
         self.result = result
@@ -268,6 +267,69 @@ def test_a_run_keeps_the_sdks_logs_off_stderr_and_leaves_no_handler_nor_exit_hoo
     assert [error.message for error in run.finish().errors] == ["not shown"]
     assert (list(sdk_logger.handlers), sdk_logger.propagate) == before
     assert hooks == []
+
+
+def test_main_gives_the_program_back_the_sigterm_and_sigint_handlers_it_found(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    programs = {signal.SIGTERM: lambda *_: None, signal.SIGINT: lambda *_: None}
+    for signum, handler in programs.items():
+        signal.signal(signum, handler)
+    assert one_trace.main(["1"], exporter=backend) == 0
+    assert {signum: signal.getsignal(signum) for signum in programs} == programs
+    stop_at_lookup(one_trace, 1, monkeypatch)
+    assert one_trace.main(["1"], exporter=backend) == 128 + 15
+    assert {signum: signal.getsignal(signum) for signum in programs} == programs
+
+
+def test_a_load_run_gives_the_program_back_the_sigterm_and_sigint_handlers_it_found(
+    backend: Backend, clock: list[float]
+) -> None:
+    found = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    assert load.main(["--repeat", "2"], exporter=backend) == 0
+    assert {signum: signal.getsignal(signum) for signum in found} == found
+
+
+# Run in a fresh interpreter: main() as a program embedding it calls it, the first to
+# import gRPC. What main() could leave changed, before and after, as JSON on stdout.
+EMBEDDED = """
+import json, logging, os, signal, sys
+from inprocess_grpc.__main__ import main
+
+def state():
+    logging.getLogger("opentelemetry")  # so that the SDK's logger is compared too
+    loggers = {"": logging.root, **logging.root.manager.loggerDict}
+    return {
+        "signals": [repr(signal.getsignal(signum)) for signum in (signal.SIGTERM, signal.SIGINT)],
+        "environ": dict(os.environ),
+        "loggers": {
+            name: [[id(h) for h in logger.handlers], [id(f) for f in logger.filters], logger.propagate,
+                   logger.disabled, logger.level]
+            for name, logger in loggers.items() if isinstance(logger, logging.Logger)
+        },
+        "grpc imported": "grpc" in sys.modules,
+    }
+
+before = state()
+status = main(sys.argv[1:])
+after = state()
+after["loggers"] = {name: value for name, value in after["loggers"].items() if name in before["loggers"]}
+print(json.dumps({"status": status, "before": before, "after": after}))
+"""
+
+
+def test_main_called_in_process_leaves_signal_handlers_environment_and_logging_as_they_were() -> None:
+    env = {**BASE_ENV, "OTEL_TRACES_SAMPLER": "always_off", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}
+    ran = subprocess.run([sys.executable, "-c", EMBEDDED, "1", "100"], env=env, capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout.splitlines()[-1])
+    assert result["status"] == 0
+    before, after = result["before"], result["after"]
+    # The run made the exporter: gRPC was imported, its verbosity set for that import only.
+    assert (before.pop("grpc imported"), after.pop("grpc imported")) == (False, True)
+    assert "GRPC_VERBOSITY" not in after["environ"]
+    assert after == before
 
 
 def test_an_exporter_setting_the_otlp_exporter_refuses_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

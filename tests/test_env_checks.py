@@ -2,7 +2,9 @@
 values they share with the SDK, pinned against the SDK itself."""
 
 import logging
+import threading
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,33 @@ def test_a_sampler_the_sdk_does_not_know_is_refused_naming_the_ones_it_knows() -
     assert refusal(OTEL_TRACES_SAMPLER="parentbased_jaeger_remote") == (
         "OTEL_TRACES_SAMPLER='parentbased_jaeger_remote' is not a known value; expected always_on, always_off, "
         "parentbased_always_on, parentbased_always_off, traceidratio, parentbased_traceidratio"
+    )
+
+
+def test_the_specifications_samplers_are_the_ones_the_installed_sdk_registers() -> None:
+    registered = entry_points(group="opentelemetry_traces_sampler")
+    assert {entry.name for entry in registered if entry.value.startswith("opentelemetry.sdk.")} == set(
+        env_checks.SPEC_SAMPLERS
+    )
+
+
+@pytest.fixture
+def sampler_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An installed package registering a sampler of its own, "tail_friendly", the way the
+    SDK's configuration finds one (an `opentelemetry_traces_sampler` entry point)."""
+    info = tmp_path / "tail_sampler-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tail-sampler\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[opentelemetry_traces_sampler]\ntail_friendly = tail_sampler:sampler\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "tail_friendly"
+
+
+def test_a_sampler_an_installed_package_registers_passes_and_is_named_among_the_known(sampler_package: str) -> None:
+    check({"OTEL_TRACES_SAMPLER": sampler_package})
+    assert refusal(OTEL_TRACES_SAMPLER="tail_friendy").endswith(
+        "; expected always_on, always_off, parentbased_always_on, parentbased_always_off, traceidratio, "
+        "parentbased_traceidratio, tail_friendly"
     )
 
 
@@ -155,11 +184,26 @@ def sdk_header_parser_log() -> Iterator[list[logging.LogRecord]]:
 
 
 def test_a_refused_header_is_never_logged_with_its_token(sdk_header_parser_log: list[logging.LogRecord]) -> None:
+    parser_log = logging.getLogger("opentelemetry.util.re")
+    before = (list(parser_log.filters), parser_log.disabled, parser_log.level, parser_log.propagate)
     refusal(OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer;s3cret")
     assert sdk_header_parser_log == []
-    # The SDK's parser logs again once the check is over.
-    logging.getLogger("opentelemetry.util.re").warning("after")
+    # The SDK's parser logs again once the check is over, its logger as it was.
+    assert (list(parser_log.filters), parser_log.disabled, parser_log.level, parser_log.propagate) == before
+    parser_log.warning("after")
     assert [record.getMessage() for record in sdk_header_parser_log] == ["after"]
+
+
+def test_while_the_headers_are_looked_at_only_the_checks_own_parser_records_are_dropped(
+    sdk_header_parser_log: list[logging.LogRecord],
+) -> None:
+    parser_log = logging.getLogger("opentelemetry.util.re")
+    with env_checks._parser_unheard():
+        parser_log.warning("the check's own")
+        other = threading.Thread(target=parser_log.warning, args=("another thread's",))
+        other.start()
+        other.join()
+    assert [record.getMessage() for record in sdk_header_parser_log] == ["another thread's"]
 
 
 def test_a_certificate_path_must_be_a_readable_pem_file(tmp_path: Path) -> None:

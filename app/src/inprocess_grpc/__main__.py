@@ -32,13 +32,14 @@ def main(
         return cli.report(outcome.for_config(error))
 
     root = trace.INVALID_SPAN_CONTEXT
-    with cli.StoppedBySignal() as stop, run.tracer.start_as_current_span("main") as span:
-        root = span.get_span_context()
-        for user_id in args.user_ids:
-            # As it comes: a run cut short prints what it did.
-            print(json.dumps(get_user(user_id, run.tracer), separators=(",", ":")), flush=True)
-
-    return cli.report(outcome.for_trace(run.finish(), root), stop)
+    with cli.signal_handlers_kept():
+        with cli.StoppedBySignal() as stop, run.tracer.start_as_current_span("main") as span:
+            root = span.get_span_context()
+            for user_id in args.user_ids:
+                # As it comes: a run cut short prints what it did.
+                print(json.dumps(get_user(user_id, run.tracer), separators=(",", ":")), flush=True)
+        delivery = run.finish()
+    return cli.report(outcome.for_trace(delivery, root), stop)
 
 
 def run() -> None:

@@ -5,6 +5,8 @@ exit status returned, and a signal that ends a run after its spans are flushed."
 import argparse
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType, TracebackType
 
 from inprocess_grpc.outcome import Outcome
@@ -66,22 +68,38 @@ def _raise_terminated(signum: int, _frame: FrameType | None) -> None:
     raise _Terminated(signum)
 
 
+STOPPING = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def signal_handlers_kept() -> Iterator[None]:
+    """The SIGTERM and SIGINT handlers the block found are the ones it leaves."""
+    found = {signum: signal.getsignal(signum) for signum in STOPPING}
+    try:
+        yield
+    finally:
+        for signum, handler in found.items():
+            if handler is not None:  # None: set outside Python, and so not for Python to set back
+                signal.signal(signum, handler)
+
+
 class StoppedBySignal:
     """`with StoppedBySignal() as stop:` runs the block until SIGTERM or SIGINT, which
     ends it like a return (the spans open then are ended); `stop.signum` says which.
     After the block, signals are ignored: the flush that follows is bounded already,
-    and a second Ctrl-C must not cut it short."""
+    and a second Ctrl-C must not cut it short. Around both, `signal_handlers_kept`
+    gives the program its handlers back."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
 
     def __enter__(self) -> "StoppedBySignal":
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOPPING:
             signal.signal(signum, _raise_terminated)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None) -> bool:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOPPING:
             signal.signal(signum, signal.SIG_IGN)
         if isinstance(error, _Terminated):
             self.signum = error.signum

@@ -7,21 +7,35 @@ needs around the set-up of `tracing`, so that it never loses spans silently.
   (OTEL_BSP_MAX_QUEUE_SIZE), with a warning the user would not see.
 - `ExportLog` keeps the errors the SDK logs while exporting (the exporter logs them, it
   does not raise), each with its gRPC status code, for the outcome's hint.
-- `flush_within` flushes within the exporter's own timeout, even when the backend is
-  down, however many spans are queued.
+- `flush_within` flushes within the export timeout (`export_timeout`), even when the
+  backend is down, however many spans are queued.
 """
 
 import logging
+import os
+import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from inprocess_grpc import sdk_compat
+DEFAULT_EXPORT_TIMEOUT = 10.0
+
+
+def export_timeout(environ: Mapping[str, str] = os.environ) -> float:
+    """Seconds one OTLP export may take, retries included: OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    else OTEL_EXPORTER_OTLP_TIMEOUT, else 10. Seconds, as opentelemetry-python reads them
+    (the specification says milliseconds); the app gives this value to its exporter, so
+    the exporter and the flush keep to the same bound."""
+    for name in (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, OTEL_EXPORTER_OTLP_TIMEOUT):
+        if value := environ.get(name, "").strip():  # empty means unset (env_checks refuses the rest)
+            return float(value)
+    return DEFAULT_EXPORT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -58,8 +72,9 @@ class ExportLog(logging.Handler):
     when asked for (`shown`).
 
     Without it, a retry warning per attempt and multi-line details would reach stderr
-    through Python's last-resort handler; with `shown`, they do in one format. Detached,
-    the SDK's logger is as it was.
+    through Python's last-resort handler, which logging uses only when no handler is
+    found: with it, they reach stderr only with `shown`, in one format, and the program's
+    own handlers as the program set them. Detached, the SDK's logger is as it was.
     """
 
     def __init__(self, *, shown: bool) -> None:
@@ -70,23 +85,17 @@ class ExportLog(logging.Handler):
         if self._shown:
             self._shown.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         self._logger = logging.getLogger("opentelemetry")
-        self._propagate = self._logger.propagate
 
     def attach(self) -> "ExportLog":
         self._logger.addHandler(self)
         if self._shown:
             self._logger.addHandler(self._shown)
-        # A logger with a handler of its own hides the last-resort output: the records
-        # reach stderr only through the handler given here, and never the program's own
-        # handlers on the root logger.
-        self._logger.propagate = False
         return self
 
     def detach(self) -> None:
         self._logger.removeHandler(self)
         if self._shown:
             self._logger.removeHandler(self._shown)
-        self._logger.propagate = self._propagate
 
     def __enter__(self) -> "ExportLog":
         return self.attach()
@@ -96,7 +105,19 @@ class ExportLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         kept = self.errors if record.levelno >= logging.ERROR else self.warnings
-        kept.append(ExportError(sdk_compat.grpc_status(record), record.getMessage().splitlines()[0]))
+        kept.append(ExportError(_grpc_status(record), record.getMessage().splitlines()[0]))
+
+
+def _grpc_status(record: logging.LogRecord) -> str | None:
+    """The name of the gRPC status code among a record's arguments ("UNAVAILABLE"): the OTLP
+    exporter logs a failed export and each retry with the call's `code()`. None for any
+    other record."""
+    # A record holds a StatusCode only once gRPC is imported: it is not imported here,
+    # where a run with the SDK disabled never needs it.
+    grpc = sys.modules.get("grpc")
+    arguments = record.args if isinstance(record.args, tuple) else ()
+    codes = [argument for argument in arguments if grpc and isinstance(argument, grpc.StatusCode)]
+    return codes[0].name if codes else None
 
 
 class EndedSpans(SpanProcessor):
@@ -110,19 +131,16 @@ class EndedSpans(SpanProcessor):
 
 
 class CountingExporter(SpanExporter):
-    """An exporter, counting what it delivered and what it failed to. After `stop_at`,
-    exports fail at once: the final flush keeps to its bound."""
+    """An exporter, counting what it delivered and what it failed to. `timeout`: the
+    seconds one of its exports may take, retries included (`export_timeout`). After
+    `stop_at`, exports fail at once: the final flush keeps to its bound."""
 
-    def __init__(self, exporter: SpanExporter) -> None:
+    def __init__(self, exporter: SpanExporter, timeout: float) -> None:
         self._exporter = exporter
+        self.timeout = timeout
         self._deadline = float("inf")
         self.exported = 0
         self.failed = 0
-
-    @property
-    def timeout(self) -> float:
-        """Seconds one export may take, retries included: the wrapped exporter's own."""
-        return sdk_compat.export_timeout(self._exporter)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         late = time.monotonic() >= self._deadline
@@ -149,7 +167,7 @@ class CountingExporter(SpanExporter):
 
 def flush_within(provider: TracerProvider, exporter: CountingExporter) -> None:
     """Flush every span and shut the provider down, within the exporter's timeout
-    (retries included), even when the backend is down, however many spans are queued:
+    (`CountingExporter.timeout`, retries included), even when the backend is down, however many spans are queued:
     at the bound the export in progress is cut short, and the spans not yet sent count
     as failed."""
     bound = exporter.timeout

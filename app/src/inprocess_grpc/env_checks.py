@@ -12,12 +12,13 @@ a right value looks like. Header values are never repeated: they carry tokens.
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from importlib.metadata import entry_points
 from urllib.parse import urlsplit
 
 from opentelemetry.util.re import parse_env_headers
-
-from inprocess_grpc.sdk_compat import KNOWN_SAMPLERS
 
 
 class ConfigError(Exception):
@@ -51,13 +52,31 @@ _GRPC_KEY = re.compile(r"[0-9a-z_.-]+")
 _GRPC_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
+class _FromThisThread(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self._thread
+
+
+@contextmanager
+def _parser_unheard() -> Iterator[None]:
+    """The SDK's header parser logs an entry it refuses in full, token and all: its
+    records from this thread are dropped while the block runs, and only those."""
+    parser_log, dropped = logging.getLogger("opentelemetry.util.re"), _FromThisThread()
+    parser_log.addFilter(dropped)
+    try:
+        yield
+    finally:
+        parser_log.removeFilter(dropped)
+
+
 def _headers(value: str) -> str | None:
     # The exporter's own parser decides, entry by entry. An entry it refuses, it logs
-    # in full - the token with it - and drops: so the SDK must never see one. Its
-    # warning is kept from every handler while it looks.
-    sdk_parser_log = logging.getLogger("opentelemetry.util.re")
-    was_disabled, sdk_parser_log.disabled = sdk_parser_log.disabled, True
-    try:
+    # and drops: so the SDK must never see one.
+    with _parser_unheard():
         for number, item in enumerate(value.split(","), start=1):
             parsed = parse_env_headers(item, liberal=True)
             if not parsed:
@@ -67,8 +86,6 @@ def _headers(value: str) -> str | None:
             [(key, decoded)] = parsed.items()
             if not (_GRPC_KEY.fullmatch(key) and _GRPC_VALUE.fullmatch(decoded)):
                 return f"entry {number} is not a gRPC header: a key of a-z, 0-9, -, _ or ., a printable ASCII value"
-    finally:
-        sdk_parser_log.disabled = was_disabled
     return None
 
 
@@ -101,6 +118,29 @@ def _one_of(*choices: str) -> Check:
     return lambda value: None if value.strip().lower() in choices else "is not a known value"
 
 
+# The samplers of the specification that the SDK's TracerProvider builds from
+# OTEL_TRACES_SAMPLER itself (its documented built-in values).
+SPEC_SAMPLERS = (
+    "always_on", "always_off", "parentbased_always_on", "parentbased_always_off",
+    "traceidratio", "parentbased_traceidratio",
+)  # fmt: skip
+SAMPLER_ENTRY_POINTS = "opentelemetry_traces_sampler"
+
+
+def known_samplers() -> tuple[str, ...]:
+    """The names OTEL_TRACES_SAMPLER may take: the specification's, then those installed
+    packages register as `opentelemetry_traces_sampler` entry points (which the distro
+    loads). A name the SDK does not know, it only warns about, and samples everything."""
+    registered = sorted(entry.name for entry in entry_points(group=SAMPLER_ENTRY_POINTS))
+    return tuple(dict.fromkeys([*SPEC_SAMPLERS, *registered]))
+
+
+def _sampler(value: str) -> str | None:
+    name = value.strip().lower()
+    # Installed packages are looked at only for a name beyond the specification's.
+    return None if name in SPEC_SAMPLERS or name in known_samplers() else "is not a known value"
+
+
 def _pem_file(value: str) -> str | None:
     try:
         with open(value, "rb") as file:
@@ -119,9 +159,10 @@ TIMEOUT = (_positive_number, "seconds above 0, for example 10")
 PEM = (_pem_file, "the path of a PEM file, such as the ones scripts/make-certs.sh writes")
 BOOLEAN = (_boolean, "true or false")
 
-# Every variable checked, with what a right value is. The signal-specific variants
-# (_TRACES_) override the general ones in the SDK, and are checked alike.
-RULES: dict[str, tuple[Check, str]] = {
+# Every variable checked, with what a right value is (or what says it, when the SDK's
+# environment decides). The signal-specific variants (_TRACES_) override the general
+# ones in the SDK, and are checked alike.
+RULES: dict[str, tuple[Check, str | Callable[[], str]]] = {
     **{
         f"OTEL_EXPORTER_OTLP{signal}_{name}": rule
         for signal in ("", "_TRACES")
@@ -137,7 +178,7 @@ RULES: dict[str, tuple[Check, str]] = {
         )
     },
     "OTEL_SDK_DISABLED": BOOLEAN,
-    "OTEL_TRACES_SAMPLER": (_one_of(*KNOWN_SAMPLERS), ", ".join(KNOWN_SAMPLERS)),
+    "OTEL_TRACES_SAMPLER": (_sampler, lambda: ", ".join(known_samplers())),
     "OTEL_TRACES_SAMPLER_ARG": (_ratio, "the sampled fraction, from 0 to 1, for example 0.25"),
     "OTEL_RESOURCE_ATTRIBUTES": (_pairs, "comma-separated key=value pairs: deployment.environment.name=prod"),
     "OTEL_BSP_SCHEDULE_DELAY": (_positive_integer, "milliseconds, a whole number above 0, for example 5000"),
@@ -159,4 +200,4 @@ def check(environ: Mapping[str, str] = os.environ) -> None:
         problem = rule(value)
         if problem:
             shown = name if name in SECRET else f"{name}={value!r}"
-            raise ConfigError(f"{shown} {problem}; expected {right}")
+            raise ConfigError(f"{shown} {problem}; expected {right() if callable(right) else right}")

@@ -81,14 +81,14 @@ def main(
         return cli.report(outcome.for_config(error))
 
     traces, started = 0, time.monotonic()
-    with cli.StoppedBySignal() as stop:
-        for _ in pace(args.repeat or (None if args.duration else 1), args.rate, args.duration):
-            with run.tracer.start_as_current_span("main"):
-                for user_id in args.user_ids:
-                    get_user(user_id, run.tracer)
-            traces += 1
-
-    delivery = run.finish()
+    with cli.signal_handlers_kept():
+        with cli.StoppedBySignal() as stop:
+            for _ in pace(args.repeat or (None if args.duration else 1), args.rate, args.duration):
+                with run.tracer.start_as_current_span("main"):
+                    for user_id in args.user_ids:
+                        get_user(user_id, run.tracer)
+                traces += 1
+        delivery = run.finish()
     print(json.dumps(summary(traces, time.monotonic() - started, delivery)), flush=True)
     return cli.report(outcome.for_load(delivery, traces), stop)
 

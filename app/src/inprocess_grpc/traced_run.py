@@ -10,13 +10,17 @@ are: only the ended spans and the logged errors are known then.
 """
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from opentelemetry import trace
+from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from inprocess_grpc.delivery import CountingExporter, Delivery, EndedSpans, ExportLog, flush_within
+from inprocess_grpc.delivery import CountingExporter, Delivery, EndedSpans, ExportLog, export_timeout, flush_within
 from inprocess_grpc.env_checks import ConfigError, check
 
 DEFAULT_SERVICE_NAME = "inprocess-grpc"
@@ -71,7 +75,7 @@ def start(
         return TracedRun(provider, log)
 
     resource = _resource()
-    if _sdk_disabled(resource):
+    if sdk_disabled():
         # No spans: no exporter, and gRPC is not even imported (about half of the
         # start-up time; docs/performance.md).
         disabled = TracerProvider(resource=resource, shutdown_on_exit=False)
@@ -79,9 +83,10 @@ def start(
             trace.set_tracer_provider(disabled)
         return TracedRun(disabled, log)
 
-    counting = CountingExporter(exporter or _otlp_exporter(log))
-    from inprocess_grpc import tracing  # the pattern, made only now (it imports gRPC)
-
+    with _grpc_core_quiet():
+        from inprocess_grpc import tracing  # the pattern, made only now (it imports gRPC)
+    timeout = export_timeout(os.environ)
+    counting = CountingExporter(exporter or _otlp_exporter(log, timeout), timeout)
     try:
         made = tracing.tracer_provider(counting, resource)
     except ValueError as error:  # the batch processor's own check of OTEL_BSP_*
@@ -101,22 +106,35 @@ def _resource() -> Resource:
     return resource
 
 
-def _sdk_disabled(resource: Resource) -> bool:
-    """OTEL_SDK_DISABLED, as the SDK reads it."""
-    probe = TracerProvider(resource=resource, shutdown_on_exit=False)
-    return isinstance(probe.get_tracer(INSTRUMENTATION_SCOPE), trace.NoOpTracer)
+def sdk_disabled() -> bool:
+    """OTEL_SDK_DISABLED, as the SDK's TracerProvider reads it: "true" in any case,
+    spaces around allowed; anything else is not (env_checks refuses what is neither)."""
+    return os.environ.get(OTEL_SDK_DISABLED, "").strip().lower() == "true"
 
 
-def _otlp_exporter(log: ExportLog) -> SpanExporter:
-    """The OTLP/gRPC exporter, as the SDK builds it from OTEL_EXPORTER_OTLP_*."""
-    # gRPC's C core writes each failed TLS handshake to stderr, several lines per export
-    # attempt; the failure is reported in one line instead (`outcome`). A user who wants
-    # gRPC's own logs sets GRPC_VERBOSITY. Read when gRPC is first imported: just below.
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+@contextmanager
+def _grpc_core_quiet() -> Iterator[None]:
+    """gRPC's C core writes each failed TLS handshake to stderr, several lines per export
+    attempt; the failure is reported in one line instead (`outcome`). The core reads
+    GRPC_VERBOSITY once, when gRPC is first imported: it is "NONE" for that import only,
+    unless the user set it (to see gRPC's own logs) or gRPC was imported already."""
+    if "grpc" in sys.modules or "GRPC_VERBOSITY" in os.environ:
+        yield
+        return
+    os.environ["GRPC_VERBOSITY"] = "NONE"
+    try:
+        yield
+    finally:
+        del os.environ["GRPC_VERBOSITY"]
+
+
+def _otlp_exporter(log: ExportLog, timeout: float) -> SpanExporter:
+    """The OTLP/gRPC exporter, as the SDK builds it from OTEL_EXPORTER_OTLP_*, given the
+    timeout the final flush keeps to (delivery.export_timeout)."""
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
     try:
-        return OTLPSpanExporter()
+        return OTLPSpanExporter(timeout=timeout)
     except Exception as error:  # the SDK's checks beyond ours: one line, not a traceback
         log.detach()
         raise ConfigError(f"the OTLP exporter rejects its OTEL_EXPORTER_OTLP_* settings: {error}") from None
