@@ -221,17 +221,21 @@ def running_collector(
     `launcher` goes before the command."""
 
     def start() -> tuple[Server, Collector]:
-        ports = {name: free_port() for name in ("grpc", "http", "health", "metrics")}
-        env = {
-            **environment,
-            "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['grpc']}",
-            "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{ports['http']}",
-            "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{ports['health']}",
-            "COLLECTOR_METRICS_HOST": "127.0.0.1",
-            "COLLECTOR_METRICS_PORT": str(ports["metrics"]),
-        }
-        health = f"http://127.0.0.1:{ports['health']}/"
+        env = {**environment, **collector_listening_addresses()}
+        health = f"http://{env['COLLECTOR_HEALTH_ENDPOINT']}/"
         server = Server([str(binary), *arguments], env, health, log, launcher=launcher)
-        return server, Collector(f"127.0.0.1:{ports['grpc']}", f"127.0.0.1:{ports['http']}", log, server)
+        return server, Collector(env["COLLECTOR_OTLP_GRPC_ENDPOINT"], env["COLLECTOR_OTLP_HTTP_ENDPOINT"], log, server)
 
     return running(start, "collector")
+
+
+def collector_listening_addresses() -> dict[str, str]:
+    """The variables otel-collector-config.yaml reads its listening addresses from, each
+    a free loopback port: collectors of tests side by side never share one."""
+    return {
+        "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "COLLECTOR_METRICS_HOST": "127.0.0.1",
+        "COLLECTOR_METRICS_PORT": str(free_port()),
+    }

@@ -18,7 +18,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from harness import REPO, binaries, compose, variants
 from harness.app import launcher, run_app
 from harness.native import running_natively
-from harness.servers import wait_until
+from harness.servers import collector_listening_addresses, wait_until
 from harness.smoke import run_smoke_test
 from harness.user_scripts import collector_token
 from jaeger_smoke.api import JaegerClient
@@ -169,7 +169,11 @@ def test_the_collector_refuses_to_start_without_a_token_in_its_file(
     addresses = {"jaeger:4317": "127.0.0.1:1"}
     start = subprocess.run(
         [str(binaries.ensure(binaries.COLLECTOR)), *compose.command(config, "otel-collector", addresses)],
-        env={"PATH": "/usr/bin:/bin", **compose.environment(config, "otel-collector", addresses)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            **compose.environment(config, "otel-collector", addresses),
+            **collector_listening_addresses(),
+        },
         capture_output=True,
         text=True,
         timeout=30,
