@@ -58,9 +58,11 @@ readable_by() {
 
 # scratch_in DIR: a new private folder in DIR, named in $scratch, removed when the script
 # ends, however it ends (Ctrl+C included): half-made files never replace whole ones.
+# The traps come first: a signal between the folder's making and theirs would leave it.
 scratch_in() {
-  scratch=$(mktemp -d "$1/.new.XXXXXX")
-  trap 'rm -rf "$scratch"' EXIT
+  scratch=""
+  trap '[ -z "$scratch" ] || rm -rf "$scratch"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  scratch=$(mktemp -d "$1/.new.XXXXXX")
 }
