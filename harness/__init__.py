@@ -10,3 +10,9 @@ from pathlib import Path
 
 # The repository's root: compose files, scripts and the app are found from here.
 REPO = Path(__file__).resolve().parent.parent
+
+
+class Missing(Exception):
+    """A program the tests need is missing here and cannot be installed by this user; the
+    message says, in one line, which package to install. The tests skip with it (under
+    CI, where everything must be there, they fail)."""

@@ -1,11 +1,12 @@
 """A Docker Engine for the tests: the one that runs here, or one started for the run.
 
 The Docker tests (marker `docker`) need a real engine. When `docker info` answers, they
-use it. Otherwise, as root with apt (the test machines), Debian's `docker.io` is
-installed if it is missing and `dockerd` is started for the run, then stopped at its
-end: once the last test worker using it is done (each holds a shared lock while it
-does). Compose is the v2 binary the tests already build, given to the docker CLI as its
-plugin through a DOCKER_CONFIG folder of the run's own: nothing of the user's changes.
+use it (a normal user in the group `docker` too). Otherwise, as root with apt (the test
+machines), Debian's `docker.io` is installed if it is missing and `dockerd` is started
+for the run, then stopped at its end: once the last test worker using it is done (each
+holds a shared lock while it does). Compose is the v2 binary the tests already build,
+given to the docker CLI as its plugin through a DOCKER_CONFIG folder of the run's own:
+nothing of the user's changes.
 """
 
 import fcntl
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import binaries
+from harness import Missing, binaries
 from harness.cache import cache_dir
 
 START_TIMEOUT = 90.0
@@ -31,14 +32,16 @@ class Engine:
     started: bool  # started for this run (else it was running already)
 
 
-class NoEngine(Exception):
+class NoEngine(Missing):
     """No Docker Engine can be had here; the message says why."""
 
 
 def apt_install(*packages: str) -> None:
-    """Install Debian packages, as root; the package lists are fetched once if need be."""
+    """Install Debian packages, as root; the package lists are fetched once if need be.
+    Raises Missing, naming them, for a user who cannot."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise NoEngine(f"{' '.join(packages)} missing, and this is not root with apt-get to install them")
+        names = " ".join(packages)
+        raise Missing(f"{names} missing: install it (Debian's package {names}), or run the tests as root, with apt-get")
     apt("install", "-y", "-qq", "--no-install-recommends", *packages)
 
 
@@ -95,6 +98,9 @@ def running(folder: Path) -> Iterator[Engine]:
 
 
 def _start_dockerd(env: dict[str, str], log: Path) -> subprocess.Popen:
+    if os.geteuid() != 0:
+        raise NoEngine("docker info does not answer: start the Docker Engine (Debian's package docker.io) and"
+                       " add this user to the group docker, or run the tests as root")  # fmt: skip
     if not shutil.which("dockerd"):
         apt_install("docker.io")
     if not shutil.which("docker"):

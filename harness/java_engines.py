@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import Missing
 from harness.cache import cache_dir, made_once
 
 # Java 17: what cassandra:5.0 and the Kafka 4 scripts run on, and the oldest both support.
@@ -90,14 +91,12 @@ def _tool(command: str, package: str) -> str:
     found = shutil.which(command)
     if found:
         return found
-    from harness.engine import NoEngine, apt_install  # the project's apt helper
+    from harness.engine import apt_install  # the project's apt helper; raises Missing for a normal user
 
-    try:
-        apt_install(package)
-    except NoEngine:
-        message = f"{command} is missing: install {package} (Debian's package), or run as root with apt-get"
-        raise SystemExit(message) from None
-    return shutil.which(command) or sys.exit(f"{command} still missing after installing {package}")
+    apt_install(package)
+    if not (installed := shutil.which(command)):
+        raise Missing(f"{command} still missing after installing {package}")
+    return installed
 
 
 def java() -> str:
@@ -106,7 +105,10 @@ def java() -> str:
     version = subprocess.run([path, "-version"], capture_output=True, text=True).stderr
     major = re.search(r'version "(\d+)', version)
     if not major or int(major.group(1)) < JAVA_MAJOR:
-        raise SystemExit(f"{path} is not Java {JAVA_MAJOR} or newer: {version.splitlines()[0]}")
+        raise Missing(
+            f"{path} is not Java {JAVA_MAJOR} or newer ({version.splitlines()[0]}): install"
+            f" openjdk-{JAVA_MAJOR}-jre-headless"
+        )
     return path
 
 
@@ -116,6 +118,9 @@ def ensure(engine: MavenEngine) -> Path:
 
 
 if __name__ == "__main__":
-    print(java())
-    for each in ALL:
-        print(ensure(each))
+    try:
+        print(java())
+        for each in ALL:
+            print(ensure(each))
+    except Missing as missing:
+        sys.exit(f"error: {missing}")

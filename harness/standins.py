@@ -11,7 +11,8 @@ the native tests run, built static), at upstream's path, run as upstream's user.
 - otel/opentelemetry-collector-contrib: the builder manifest's collector, at the contrib
   image's paths, on an empty root (no shell), as upstream's.
 - python (the app's base, in a copy of the Dockerfile with its FROM line changed): Debian
-  bookworm made by debootstrap from this machine's own apt sources, with `python`,
+  bookworm made by debootstrap from this machine's own apt sources (no root needed: a
+  normal user in the group `docker` builds it too, see _debian), with `python`,
   `venv` and this machine's CA bundle: the network here intercepts TLS, and pip inside
   the build fails without it.
 - apache/kafka and cassandra: upstream's layout and users on a Debian Java base made
@@ -46,6 +47,8 @@ from harness.cache import cache_dir
 
 HERE = Path(__file__).resolve().parent / "standins"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# Where Debian puts root's programs (debootstrap), which a normal user's PATH lacks.
+SBIN_TOO = f"{os.environ.get('PATH', os.defpath)}:/usr/sbin:/sbin"
 PREFIX = "otel-python-jaeger-standin"
 # The Debian release of the python image the Dockerfile pins (…-slim-bookworm).
 DEBIAN_SUITE = "bookworm"
@@ -217,26 +220,41 @@ def _debian_mirror() -> str:
 
 def _debian(name: str, packages: tuple[str, ...], *changes: str) -> str:
     """Debian made by debootstrap from this machine's apt sources, with `packages` and this
-    machine's CA bundle; `changes` as `docker import --change` takes them."""
+    machine's CA bundle; `changes` as `docker import --change` takes them.
+
+    Made the same way as root and as a normal user in the group `docker`: debootstrap's
+    first stage (downloading and unpacking the packages) under fakeroot, which records the
+    files' owners; its second stage (the packages' own scripts) as root inside a container
+    of that first stage, which is what needs root."""
     tag = f"{PREFIX}/{name}:{DEBIAN_SUITE}-{_key(CA_BUNDLE.read_bytes(), *packages)}"
 
     def build(tag: str) -> None:
-        if not shutil.which("debootstrap"):
-            engine.apt_install("debootstrap")
+        for program in ("debootstrap", "fakeroot"):
+            if not shutil.which(program, path=SBIN_TOO):
+                engine.apt_install(program)
+        first, container = f"{tag}-first-stage", f"{PREFIX}-second-stage-{tag.rsplit('-', 1)[1]}"
         with tempfile.TemporaryDirectory() as scratch:
-            root = Path(scratch) / "root"
+            root, owners = Path(scratch) / "root", Path(scratch) / "owners"
             subprocess.run(
-                ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-                 DEBIAN_SUITE, str(root), _debian_mirror()],
+                ["fakeroot", "-s", str(owners), shutil.which("debootstrap", path=SBIN_TOO), "--foreign",
+                 "--variant=minbase", f"--include={','.join(packages)}", DEBIAN_SUITE, str(root), _debian_mirror()],
                 check=True, capture_output=True,
             )  # fmt: skip
-            shutil.copy(CA_BUNDLE, root / "etc/ssl/certs/ca-certificates.crt")
-            for cache in ("var/lib/apt/lists", "var/cache/apt/archives"):
-                shutil.rmtree(root / cache, ignore_errors=True)
-            archive = subprocess.run(
-                ["tar", "-C", str(root), "--numeric-owner", "-c", "."], capture_output=True, check=True
-            )
-            _import(tag, archive.stdout, *changes)
+            archive = subprocess.run(["fakeroot", "-i", str(owners), "tar", "-C", str(root), "--numeric-owner",
+                                      "-c", "."], capture_output=True, check=True)  # fmt: skip
+            _import(first, archive.stdout)
+        docker("rm", "--force", container)
+        try:
+            second = "/debootstrap/debootstrap --second-stage && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*"
+            _checked(docker("run", "--name", container, "--network", "none", first, "sh", "-c", second),
+                     "debootstrap --second-stage")  # fmt: skip
+            _checked(docker("cp", str(CA_BUNDLE), f"{container}:{CA_BUNDLE}"), "docker cp of the CA bundle")
+            exported = docker("export", container)
+            _checked(exported, "docker export")
+            _import(tag, exported.stdout, *changes)
+        finally:
+            docker("rm", "--force", container)
+            docker("rmi", first)
 
     return _once(tag, build)
 

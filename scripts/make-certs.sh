@@ -29,7 +29,12 @@ here=$(dirname "$0")
 require_compose
 
 dir=${1:-"$here/../certs"}
+refuse_links "$dir" "$dir"/{ca,jaeger,collector,client}
 mkdir -p "$dir"
+# Yours alone: a host account with the containers' uid 10001 (the same number on the
+# host) would read the keys through the path. The containers still read their folder:
+# the engine mounts it, and no container walks this one.
+chmod 700 "$dir"
 # Absolute: the work below happens in the scratch folder, where a relative path (the
 # default's ./scripts/../certs) would lead elsewhere.
 dir=$(cd "$dir" && pwd)

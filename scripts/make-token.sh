@@ -28,9 +28,14 @@ here=$(dirname "$0")
 require_compose
 
 dir=${1:-"$here/.."}
+secrets=$dir/secrets
+refuse_links "$secrets" "$secrets"/{kafka,cassandra,jaeger} "$dir/.env" "$secrets/collector-token" \
+  "$secrets"/{kafka,cassandra}/{admin,jaeger}-password "$secrets"/jaeger/{kafka,cassandra}-password
 umask 077
-mkdir -p "$dir/secrets"/{kafka,cassandra,jaeger}
-owned_by_you "$dir/secrets" "$dir/secrets"/{kafka,cassandra,jaeger}
+mkdir -p "$secrets"/{kafka,cassandra,jaeger}
+# Yours alone, also where an earlier version (or you) made them 0755.
+chmod 700 "$secrets" "$secrets"/{kafka,cassandra,jaeger}
+owned_by_you "$secrets" "$secrets"/{kafka,cassandra,jaeger}
 scratch_in "$dir"
 
 # 32 random bytes, URL-safe: nothing that needs escaping in .env, in the header, in

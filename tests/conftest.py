@@ -4,11 +4,12 @@ and the app's environment for it, a Docker Engine. What they are made of is in h
 import dataclasses
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from harness import binaries, compose, engine, standins
+from harness import Missing, binaries, compose, engine, standins
 from harness.native import jaeger_environment
 from harness.servers import Jaeger, running_jaeger
 from harness.user_scripts import make_certs
@@ -57,8 +58,29 @@ def running_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.
         with engine.running(tmp_path_factory.mktemp("engine")) as running:
             yield running
     except engine.NoEngine as reason:
-        message = f"no Docker Engine here: {reason}"
-        pytest.fail(message) if os.environ.get("CI") == "true" else pytest.skip(message)
+        raise Missing(f"no Docker Engine here: {reason}") from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _missing_is_a_skip():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _missing_is_a_skip():
+        return (yield)
+
+
+@contextmanager
+def _missing_is_a_skip() -> Iterator[None]:
+    """What this machine lacks and this user cannot install (harness.Missing): the test
+    skips, in one line naming the package; under CI, where all must be there, it fails."""
+    try:
+        yield
+    except Missing as missing:
+        pytest.fail(str(missing)) if os.environ.get("CI") == "true" else pytest.skip(str(missing))
 
 
 # The stack's published ports moved, as a user moves them (.env.example), and Jaeger's

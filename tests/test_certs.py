@@ -53,3 +53,15 @@ def test_the_ca_can_sign_only_end_certificates(certs: Path) -> None:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "CA:TRUE, pathlen:0" in text
+
+
+def test_the_certificates_folder_is_yours_alone_even_where_it_was_made_open_before(tmp_path: Path) -> None:
+    # A host account with the containers' uid 10001 could otherwise read every key through
+    # the path; the containers read their own folder, which the engine mounts.
+    folder = tmp_path / "certs"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    make_certs(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for container in ("jaeger", "collector", "client"):
+        assert stat.S_IMODE((folder / container).stat().st_mode) == 0o755, container

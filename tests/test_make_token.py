@@ -1,8 +1,9 @@
 """scripts/make-token.sh and scripts/make-certs.sh as a user runs them: one token in the
 collector's file and in .env, never printed; the scale variant's passwords, made once,
 never printed; files yours alone to change and readable by the container's user only;
-the same result run as yourself or with sudo; nothing half made left by an interrupt;
-and no run with a Docker Compose that would ignore `!override`."""
+the same result run as yourself or with sudo; nothing written through a symbolic link;
+nothing half made left by an interrupt; and no run with a Docker Compose that would
+ignore `!override`."""
 
 import os
 import re
@@ -13,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,15 +40,37 @@ def token_of(folder: Path) -> str:
     return (folder / "secrets" / "collector-token").read_text().strip()
 
 
-@pytest.fixture
-def shared() -> Iterator[Path]:
-    """A project folder of user YOU's (pytest's own folders are root's alone)."""
+AS_ROOT = "needs root (a chown to another uid, setpriv): run it as root: sudo ./tests/run.sh tests/test_make_token.py"
+
+
+@contextmanager
+def folder_of_you() -> Iterator[Path]:
+    """A project folder of user YOU's (pytest's own folders are root's alone), as root."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "project"
         folder.mkdir()
         os.chown(folder, YOU, YOU)
         Path(scratch).chmod(0o755)
         yield folder
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip(AS_ROOT)
+    with folder_of_you() as folder:
+        yield folder
+
+
+@pytest.fixture
+def yourself(tmp_path: Path) -> Iterator[tuple[Path, int | None]]:
+    """A project folder, and whom to run the scripts as there: yourself (as root: YOU)."""
+    if os.geteuid() != 0:
+        (tmp_path / "project").mkdir()
+        yield tmp_path / "project", None
+    else:
+        with folder_of_you() as folder:
+            yield folder, YOU
 
 
 def test_the_same_token_goes_to_the_collectors_file_and_to_env_and_is_never_printed(tmp_path: Path) -> None:
@@ -106,22 +130,46 @@ def test_the_scale_variants_passwords_are_made_private_each_readable_by_its_cont
     )
 
 
+def path_without_setfacl(folder: Path) -> dict[str, str]:
+    """A PATH of links to every program of this one, but setfacl: those in the folders of
+    PATH that any user may list (root's own may be root's alone)."""
+    folder.mkdir()
+    folder.chmod(0o755)
+    for each in map(Path, os.environ["PATH"].split(":")):
+        listable = os.access(each, os.R_OK | os.X_OK)
+        if not listable or not all(os.stat(up).st_mode & stat.S_IXOTH for up in [each, *each.parents]):
+            continue
+        for program in each.iterdir():
+            if program.name != "setfacl" and not (folder / program.name).exists():
+                (folder / program.name).symlink_to(program)
+    return {"PATH": str(folder)}
+
+
 def test_without_setfacl_as_root_each_file_is_readable_by_its_reader_through_its_group(tmp_path: Path) -> None:
     # Where there is no setfacl (run as root), each file's group is its one reader's, mode
     # 640: why no file is read by two container users, and the Jaeger logins' passwords
     # are in two files.
-    no_setfacl = tmp_path / "bin"
-    no_setfacl.mkdir()
-    for folder in os.environ["PATH"].split(":"):
-        for program in Path(folder).glob("*") if Path(folder).is_dir() else []:
-            if program.name != "setfacl" and not (no_setfacl / program.name).exists():
-                (no_setfacl / program.name).symlink_to(program)
-    made = run("make-token.sh", tmp_path / "project", {"PATH": str(no_setfacl)})
+    if os.geteuid() != 0:
+        pytest.skip(AS_ROOT)
+    made = run("make-token.sh", tmp_path / "project", path_without_setfacl(tmp_path / "bin"))
     assert made.returncode == 0, made.stderr
     for name, reader in {**PASSWORDS, "collector-token": "10001"}.items():
         file = tmp_path / "project" / "secrets" / name
         assert (file.stat().st_gid, stat.S_IMODE(file.stat().st_mode)) == (int(reader), 0o640), name
         assert access_besides_the_owner(file) == {reader: "r"}, name
+
+
+@pytest.mark.parametrize("script", ["make-token.sh", "make-certs.sh"])
+def test_without_setfacl_as_yourself_on_linux_the_script_stops_saying_to_install_acl(
+    script: str, yourself: tuple[Path, int | None]
+) -> None:
+    # Rather than leave a key readable by others, or by no container.
+    project, user = yourself
+    target = project if script == "make-token.sh" else project / "certs"
+    stopped = run(script, target, path_without_setfacl(project.parent / "bin"), user=user)
+    assert stopped.returncode == 1
+    assert re.fullmatch(r"error: \S+ must be readable by the containers' user \d+: install setfacl \(package acl\),"
+                        r" or run this script with sudo\n", stopped.stderr), stopped.stderr  # fmt: skip
 
 
 def test_a_second_run_keeps_the_passwords_and_makes_a_missing_copy_from_the_other(tmp_path: Path) -> None:
@@ -186,6 +234,58 @@ def test_a_token_made_with_sudo_can_be_made_again_as_yourself_and_compose_reads_
 
 def _setfacl() -> bool:
     return subprocess.run(["sh", "-c", "command -v setfacl"], capture_output=True).returncode == 0
+
+
+# --- links and folders: what root writes for you goes nowhere else, and is yours alone
+
+
+def state_of(path: Path) -> list[tuple[str, int, int, bytes]]:
+    """Each file and folder at `path` (a link's target): name, mode, owner, content."""
+    return [(str(each), each.stat().st_mode, each.stat().st_uid, each.read_bytes() if each.is_file() else b"")
+            for each in [path, *sorted(path.rglob("*"))]]  # fmt: skip
+
+
+@pytest.mark.parametrize(("script", "link", "points_to"), [("make-token.sh", "secrets/collector-token", "a file"),
+                                                          ("make-token.sh", "secrets/kafka/admin-password", "a file"),
+                                                          ("make-token.sh", ".env", "a file"),
+                                                          ("make-token.sh", "secrets", "a folder"),
+                                                          ("make-certs.sh", "certs", "a folder"),
+                                                          ("make-certs.sh", "certs/jaeger", "a folder")])  # fmt: skip
+def test_a_symbolic_link_where_the_script_writes_is_refused_and_what_it_points_to_is_left_alone(
+    script: str, link: str, points_to: str, tmp_path: Path
+) -> None:
+    # Run with sudo, a link planted there (to /etc/shadow, say) would have root write the
+    # token into what it points to, and chown it to the user who ran sudo.
+    project = tmp_path / "project"
+    (project / link).parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    if points_to == "a file":
+        elsewhere.write_text("someone else's\n")
+        elsewhere.chmod(0o644)
+    else:
+        elsewhere.mkdir(mode=0o755)
+        (elsewhere / "kept").write_text("someone else's\n")
+    before = state_of(elsewhere)
+    (project / link).symlink_to(elsewhere)
+    target = project if script == "make-token.sh" else project / "certs"
+    refused = run(script, target, {"SUDO_UID": str(YOU), "SUDO_GID": str(YOU)})
+    assert refused.returncode == 5
+    assert refused.stderr == (
+        f"error: {project / link} is a symbolic link: remove it (the script writes only files of its own)\n"
+    )
+    assert state_of(elsewhere) == before
+
+
+def test_the_secrets_folders_are_yours_alone_even_where_they_were_made_open_before(tmp_path: Path) -> None:
+    folders = [tmp_path / "secrets", *(tmp_path / "secrets" / each for each in ("kafka", "cassandra", "jaeger"))]
+    for folder in folders:
+        folder.mkdir(mode=0o755)
+        folder.chmod(0o755)
+    made = run("make-token.sh", tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert {str(folder): stat.S_IMODE(folder.stat().st_mode) for folder in folders} == {
+        str(folder): 0o700 for folder in folders
+    }
 
 
 # --- an interrupt leaves what was there

@@ -16,11 +16,24 @@
 owner_uid=${SUDO_UID:-$(id -u)}
 owner_gid=${SUDO_GID:-$(id -g)}
 
-# owned_by_you PATH...: what root writes stays yours (see above).
+# owned_by_you PATH...: what root writes stays yours (see above). `-h`: a link's own owner.
 owned_by_you() {
   if [ "$(id -u)" = 0 ]; then
-    chown "$owner_uid:$owner_gid" "$@"
+    chown -h "$owner_uid:$owner_gid" "$@"
   fi
+}
+
+# refuse_links PATH...: stops (exit 5) at the first PATH that is a symbolic link. Run as
+# root, the script would otherwise write, chmod or chown whatever a link planted there
+# points to (/etc/shadow, say). Called before anything is written.
+refuse_links() {
+  local path
+  for path in "$@"; do
+    if [ -L "$path" ]; then
+      echo "error: $path is a symbolic link: remove it (the script writes only files of its own)" >&2
+      exit 5
+    fi
+  done
 }
 
 # readable_by UID FILE...: private to you, and readable (never writable) by container user UID.
@@ -45,9 +58,11 @@ readable_by() {
 
 # scratch_in DIR: a new private folder in DIR, named in $scratch, removed when the script
 # ends, however it ends (Ctrl+C included): half-made files never replace whole ones.
+# The traps come first: a signal between the folder's making and theirs would leave it.
 scratch_in() {
-  scratch=$(mktemp -d "$1/.new.XXXXXX")
-  trap 'rm -rf "$scratch"' EXIT
+  scratch=""
+  trap '[ -z "$scratch" ] || rm -rf "$scratch"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+  scratch=$(mktemp -d "$1/.new.XXXXXX")
 }
