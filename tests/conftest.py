@@ -83,10 +83,11 @@ def _missing_is_a_skip() -> Iterator[None]:
         pytest.fail(str(missing)) if os.environ.get("CI") == "true" else pytest.skip(str(missing))
 
 
-# The stack's published ports moved, as a user moves them (.env.example), and Jaeger's
-# URL with them: the engine's tests run in two groups side by side, one on these ports,
-# the other (marker default_ports) on the defaults the docs use.
+# The stack's published ports moved, as a user moves them (.env.example), Jaeger's URL
+# with them, and a project name of its own: the engine's tests run in two groups side by
+# side, one so, the other (a module marked default_ports) on the defaults the docs use.
 MOVED_PORTS = {
+    "COMPOSE_PROJECT_NAME": "otel-python-jaeger-moved-ports",
     "JAEGER_UI_PORT": "26686",
     "JAEGER_OTLP_GRPC_PORT": "24317",
     "COLLECTOR_OTLP_GRPC_PORT": "24318",
@@ -94,12 +95,12 @@ MOVED_PORTS = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def docker_engine(request: pytest.FixtureRequest, running_engine: engine.Engine) -> engine.Engine:
-    """The running engine, with the environment of the test's group: its ports."""
+    """The running engine, with the environment of the module's group: its ports."""
     if request.node.get_closest_marker("default_ports"):
         return running_engine
-    return dataclasses.replace(running_engine, env={**running_engine.env, **MOVED_PORTS})
+    return dataclasses.replace(running_engine, env={**running_engine.env, **MOVED_PORTS}, variables=MOVED_PORTS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
