@@ -33,6 +33,11 @@ from harness.web_services import FRONT_SERVICE, ITEMS_SERVICE, WebServices, runn
 class Stack:
     jaeger: Jaeger
     services: WebServices
+    # Each service exports its spans in batches every OTEL_BSP_SCHEDULE_DELAY ms, on a
+    # timer of its own: the front's spans may be in Jaeger a whole period before those of
+    # the service it called. The check waits for the spans its file expects; a recording
+    # expects none, so it waits until two periods pass with no new span.
+    record_settle: float
 
 
 @pytest.fixture(scope="module", params=["1.55", pytest.param("v2", marks=pytest.mark.jaeger_v2)])
@@ -44,7 +49,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with running_jaeger_as_configured(config, folder) as jaeger:
         app_env = compose.environment(config, "app", {"jaeger:4317": jaeger.otlp_grpc})
         with running_web_services(app_env, folder) as services:
-            yield Stack(jaeger, services)
+            yield Stack(jaeger, services, 2 * int(app_env["OTEL_BSP_SCHEDULE_DELAY"]) / 1000)
 
 
 def expectation_file(folder: Path, document: Mapping[str, Any], name: str = "expected.json") -> Path:
@@ -111,7 +116,10 @@ def record(stack: Stack, path: str, folder: Path) -> Path:
     """GET `path` from the front, and record its trace (`--record`): the file."""
     recorded = folder / "recorded.json"
     trace_id = stack.services.get(path)
-    made = run_smoke_test(stack.jaeger, "--record", str(recorded), "--trace-id", trace_id, "--timeout", "30")
+    settle = str(stack.record_settle)
+    made = run_smoke_test(
+        stack.jaeger, "--record", str(recorded), "--trace-id", trace_id, "--settle", settle, "--timeout", "30"
+    )
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith(f"recorded: trace {trace_id} ")
     return recorded
