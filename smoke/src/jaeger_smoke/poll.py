@@ -2,7 +2,8 @@
 
 It exists because spans reach Jaeger in batches, from each process of a trace on its own
 schedule: a verdict on the first answer could judge half a trace. So the trace counts as
-complete once it holds at least as many spans as the expectation declares, and settled
+complete once it holds at least as many spans as the expectation declares and a span
+without a parent (its root: without it, the first process has not exported), and settled
 once two polls at least `settle` seconds apart saw the same spans (the later one sent
 `settle` seconds after the earlier one's answer came): nothing new arrived in between.
 A complete, settled trace gets its verdict at once, right or wrong; until then the polls
@@ -66,6 +67,12 @@ def root_starts(wanted: Wanted, trace: Trace) -> list[int]:
     return [span.start_ns for span in trace.spans if wanted.is_root(span)]
 
 
+def _complete(wanted: Wanted, trace: Trace) -> bool:
+    # A trace with no span without a parent lacks its root: the process that made it has
+    # not exported yet, whatever the count of the others.
+    return len(trace.spans) >= wanted.least_spans and any(not span.parent_id for span in trace.spans)
+
+
 def wait(
     client: JaegerClient,
     wanted: Wanted,
@@ -99,7 +106,7 @@ def wait(
                 seen = None
             else:
                 spans = (latest.trace_id, tuple(sorted(span.span_id for span in latest.spans)))
-                complete = len(latest.spans) >= wanted.least_spans
+                complete = _complete(wanted, latest)
                 if complete and spans == seen and asked_at - seen_at >= settle:
                     return Outcome(latest, True, None)
                 if spans != seen:
@@ -109,7 +116,7 @@ def wait(
         left = deadline - now
         if left <= 0:
             return Outcome(trace, False, error)
-        if trace is not None and seen is not None and len(trace.spans) >= wanted.least_spans:
+        if trace is not None and seen is not None and _complete(wanted, trace):
             pause = seen_at + settle - now  # ask again once the settle is over
         else:
             pause = POLL_INTERVAL
