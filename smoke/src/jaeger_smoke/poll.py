@@ -2,8 +2,8 @@
 
 It exists because spans reach Jaeger in batches, from each process of a trace on its own
 schedule: a verdict on the first answer could judge half a trace. So the trace counts as
-complete once it holds at least as many spans as the expectation declares and a span
-without a parent (its root: without it, the first process has not exported), and settled
+complete once it holds at least as many spans as the expectation declares, in one tree
+(a root, and every span's parent: a missing one is still in a process's batch), and settled
 once two polls at least `settle` seconds apart saw the same spans (the later one sent
 `settle` seconds after the earlier one's answer came): nothing new arrived in between.
 A complete, settled trace gets its verdict at once, right or wrong; until then the polls
@@ -68,9 +68,11 @@ def root_starts(wanted: Wanted, trace: Trace) -> list[int]:
 
 
 def _complete(wanted: Wanted, trace: Trace) -> bool:
-    # A trace with no span without a parent lacks its root: the process that made it has
-    # not exported yet, whatever the count of the others.
-    return len(trace.spans) >= wanted.least_spans and any(not span.parent_id for span in trace.spans)
+    # As many spans as expected, in one tree: a root, and every parent there. A parent not
+    # there yet (the root among them) is in the batch of a process that has not exported.
+    ids = {span.span_id for span in trace.spans}
+    parents = {span.parent_id for span in trace.spans}
+    return len(trace.spans) >= wanted.least_spans and "" in parents and parents <= ids | {""}
 
 
 def wait(
