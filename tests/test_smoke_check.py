@@ -504,7 +504,9 @@ def test_a_span_over_its_duration_bound_fails_with_its_duration_and_an_annotatio
     assert measured > 0.001
 
     loose = changed(APP_EXPECTATION, tmp_path, bounded(measured + 1))
-    passing = run_smoke_test(backend.jaeger, "--expect", str(loose), "--trace-id", trace_id, "--timeout", "20")
+    passing = run_smoke_test(
+        backend.jaeger, "--expect", str(loose), "--service", service, "--trace-id", trace_id, "--timeout", "20"
+    )
     assert passing.returncode == 0, passing.stderr
 
 
