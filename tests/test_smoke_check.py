@@ -242,8 +242,8 @@ def test_a_complete_stable_wrong_trace_is_reported_at_once_not_at_the_timeout(
 ) -> None:
     app_trace(backend, service)
     expectation = changed(APP_EXPECTATION, tmp_path, _wrong_attribute)
-    # A hang guard far below the timeout asked for: the verdict comes once two polls saw the
-    # same complete trace. It bounds the test, not a speed.
+    # A hang guard far below the timeout asked for: the verdict comes once the complete trace
+    # settled (the same spans for --settle). It bounds the test, not a speed.
     smoke = run_smoke_test(
         backend.jaeger, "--expect", str(expectation), "--service", service, "--timeout", "600", timeout=120
     )
