@@ -1,9 +1,12 @@
-"""The command, `python3 -m jaeger_smoke`, run as a CI runs it (a process of its own),
-against answers in each spelling of Jaeger's api_v3 served on 127.0.0.1 by this test:
-its exit statuses and lines, --record, --version, GitHub annotations. (The same
-command against the real Jaeger 1.55 and v2: the repository's tests/test_smoke_check.py.)"""
+"""The command, `python3 -m jaeger_smoke`, against answers in each spelling of Jaeger's
+api_v3 served on 127.0.0.1 by this test: its exit statuses and lines, --record,
+--version, GitHub annotations. Its main() runs in this process, with an environment of
+the test's own, for speed; one test runs it as a process, as CI does. (The same command
+against the real Jaeger 1.55 and v2: the repository's tests/test_smoke_check.py.)"""
 
+import contextlib
 import http.server
+import io
 import json
 import os
 import socket
@@ -14,8 +17,10 @@ import threading
 import unittest
 import urllib.parse
 from pathlib import Path
+from unittest import mock
 
 import jaeger_smoke
+from jaeger_smoke.__main__ import main
 
 from .otlp_answers import Span, answer, flatten, node
 
@@ -96,13 +101,29 @@ class FakeJaeger:
         self.server.server_close()
 
 
-def smoke(url: str, *args: str, env: dict[str, str] | None = None, cwd: str | None = None):
+def smoke(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """jaeger-smoke ARGS against `url`, in this process, with only JAEGER_URL and `env` in
+    its environment (not a CI's GITHUB_ACTIONS, say): its status and output. Nothing comes
+    late from a server in this process: the settle is short unless ARGS give one."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, {"JAEGER_URL": url, **(env or {})}, clear=True),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        try:
+            status = main(["--settle", "0.01", *args])
+        except SystemExit as exit:  # argparse's errors, --version
+            status = exit.code
+    return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
+
+
+def smoke_process(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`python3 -m jaeger_smoke ARGS` against `url`; nothing of this process's environment but PATH."""
-    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": PACKAGE_PATH, "JAEGER_URL": url, **(env or {})}
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": PACKAGE_PATH, "JAEGER_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "jaeger_smoke", *args], env=environment, cwd=cwd, capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "jaeger_smoke", *args], env=environment, capture_output=True, text=True, timeout=60
+    )
 
 
 def unused_url() -> str:
@@ -263,6 +284,15 @@ class Record(Case):
 
 
 class Statuses(Case):
+    def test_the_command_runs_as_a_process(self) -> None:
+        trace = flatten(ORDER)
+        with FakeJaeger([trace], "v2") as jaeger:
+            found = smoke_process(jaeger.url, "--expect", self.file("e.json", EXPECTED), "--timeout", "10")
+        self.assertEqual(found.returncode, 0, found.stderr)
+        self.assertTrue(found.stdout.startswith(f"ok: trace {trace[0].trace_id} has the expected shape (4 spans)"))
+        version = smoke_process(unused_url(), "--version")
+        self.assertEqual((version.returncode, version.stdout), (0, f"jaeger-smoke {jaeger_smoke.__version__}\n"))
+
     def test_version_is_the_packages(self) -> None:
         found = smoke(unused_url(), "--version")
         self.assertEqual((found.returncode, found.stdout), (0, f"jaeger-smoke {jaeger_smoke.__version__}\n"))

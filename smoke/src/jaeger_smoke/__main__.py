@@ -184,7 +184,7 @@ def parser(prog: str, default_expect: str) -> argparse.ArgumentParser:
         " comma-separated, values percent-encoded)",
     )  # fmt: skip
     command.add_argument(
-        "--settle", type=_seconds("--settle", "0.25"), default=poll.SETTLE, metavar="SECONDS",
+        "--settle", type=_seconds("--settle", "0.4"), default=poll.SETTLE, metavar="SECONDS",
         help="the same spans for SECONDS before the verdict: nothing more is coming (default: %(default)s)",
     )  # fmt: skip
     command.add_argument("--junit", metavar="FILE", help="also write the outcome as JUnit XML to FILE")

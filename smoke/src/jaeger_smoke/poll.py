@@ -24,7 +24,7 @@ from jaeger_smoke.api import JaegerClient, JaegerUnreachable, NotJaeger, TLSFail
 from jaeger_smoke.otlp import Span, Trace
 
 POLL_INTERVAL = 0.1  # s between polls while the trace is incomplete
-SETTLE = 0.25  # s the same spans must stay for a verdict (the default of --settle)
+SETTLE = 0.4  # s the same spans must stay for a verdict (--settle): above the longest store lag measured
 REQUEST_TIMEOUT = 10  # s, at most, for one request (less when less time is left)
 SEARCH_LIMIT = 20  # traces a search asks for: the newest is among them
 # The search window ends this far past the local clock: a span's start time comes from
