@@ -311,8 +311,11 @@ def test_a_slow_endpoint_fails_a_tight_duration_bound_and_the_diff_shows_its_dur
     expected = expectation_file(tmp_path, slow_route({"max": 100}))
     smoke = check(stack, expected, stack.services.get(SLOW))
     assert smoke.returncode == 1, smoke.stderr
+    assert "-    GET /slow [items-api] kind=server duration_ms=..100" in diff_lines(smoke.stderr)
     [measured] = measured_durations(smoke.stderr)
     assert measured > 100
+    # The send spans extra_children lets be: context, on both sides, not a difference.
+    assert smoke.stderr.splitlines().count("       GET /slow http send [items-api] (ignored)") == 2
     assert "::error" not in smoke.stdout + smoke.stderr
 
 
