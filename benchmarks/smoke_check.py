@@ -50,6 +50,9 @@ CHECK_TIMEOUT = "60"  # s, the smoke tests' own bound
 LAG_SPANS = 100  # spans per store-lag run, each its own export
 BIG_USERS = [str(user) for user in range(1, 126)]  # main, and 4 spans a user: 501 spans
 TRACES = {"app's trace (9 spans)": ["1", "100"], "501 spans": BIG_USERS}
+# Each trace under a service of its own: a search answers whole traces, and the app's
+# trace's should not carry the big ones.
+SERVICES = {"app's trace (9 spans)": "inprocess-grpc", "501 spans": "inprocess-grpc-501"}
 
 
 @contextmanager
@@ -154,23 +157,25 @@ def run(repetitions: int) -> str:
                 for name, (jaeger, _) in jaegers.items()}  # fmt: skip
         big = Path(folder) / "501-spans.json"  # recorded from a first run, as a team would
         jaeger, env = jaegers["Jaeger 1.55"]
-        trace_id = exported_trace_id(run_app({**env, "OTEL_SERVICE_NAME": "inprocess-grpc"}, *BIG_USERS).stderr)
+        trace_id = exported_trace_id(run_app({**env, "OTEL_SERVICE_NAME": SERVICES["501 spans"]}, *BIG_USERS).stderr)
         _passed(run_smoke_test(jaeger, "--record", str(big), "--trace-id", trace_id, "--timeout", CHECK_TIMEOUT))
         expect = {"app's trace (9 spans)": [], "501 spans": ["--expect", str(big)]}
         spans = {"app's trace (9 spans)": 9, "501 spans": 501}
         variants: dict[str, Callable[[], float]] = {}
         for name, (jaeger, env) in jaegers.items():
             for trace, users in TRACES.items():
-                new_args = [*expect[trace], "--timeout", CHECK_TIMEOUT]
-                old_args = ["--timeout", CHECK_TIMEOUT, "--user-ids", *users]
-                variants[f"{name}|{trace}|Jaeger's answer"] = lambda j=jaeger, e=env, u=users, t=trace: exit_to_verdict(
-                    e, u, jaeger_answer(j, spans[t])
+                service = SERVICES[trace]
+                app_env = {**env, "OTEL_SERVICE_NAME": service}
+                new_args = [*expect[trace], "--service", service, "--timeout", CHECK_TIMEOUT]
+                old_args = ["--service", service, "--timeout", CHECK_TIMEOUT, "--user-ids", *users]
+                variants[f"{name}|{trace}|Jaeger's answer"] = lambda j=jaeger, e=app_env, u=users, t=trace: (
+                    exit_to_verdict(e, u, jaeger_answer(j, spans[t]))
                 )
-                variants[f"{name}|{trace}|new"] = lambda j=jaeger, e=env, u=users, a=new_args: exit_to_verdict(
+                variants[f"{name}|{trace}|new"] = lambda j=jaeger, e=app_env, u=users, a=new_args: exit_to_verdict(
                     e, u, lambda _: _passed(run_smoke_test(j, *a))
                 )
                 if old is not None:
-                    variants[f"{name}|{trace}|old"] = lambda j=jaeger, e=env, u=users, a=old_args: exit_to_verdict(
+                    variants[f"{name}|{trace}|old"] = lambda j=jaeger, e=app_env, u=users, a=old_args: exit_to_verdict(
                         e, u, lambda _: _passed(run_old_smoke_test(old, j, *a))
                     )
         results = interleaved(variants, repetitions)

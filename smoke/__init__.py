@@ -1,3 +1,3 @@
-# Not a package a user imports (that is src/jaeger_smoke): it makes this folder's tests
-# importable as smoke.tests when the repository's pytest collects them beside its own
-# tests/ package. Alone, `python3 -m unittest` in this folder runs them as tests.
+# Not a package a user imports (that is src/jaeger_smoke): it gives this folder's own
+# test modules the name smoke.tests, apart from the repository's test package of the
+# same short name, when one run collects both. Alone, `python3 -m unittest` here runs them.

@@ -4,7 +4,7 @@ on OTLP JSON shaped as Jaeger 1.55 and v2 answer. Standard library only, no Jaeg
     cd smoke && python3 -m unittest
 
 The package is found in ../src when it is not installed, so no PYTHONPATH is needed.
-The tests against the real Jaeger are the repository's tests/test_smoke_check.py.
+Its checks against the real Jaeger 1.55 and v2 live in the repository that holds this folder.
 """
 
 import importlib.util

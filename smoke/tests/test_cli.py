@@ -2,7 +2,7 @@
 api_v3 served on 127.0.0.1 by this test: its exit statuses and lines, --record,
 --version, GitHub annotations. Its main() runs in this process, with an environment of
 the test's own, for speed; one test runs it as a process, as CI does. (The same command
-against the real Jaeger 1.55 and v2: the repository's tests/test_smoke_check.py.)"""
+against the real Jaeger 1.55 and v2 is checked in the repository that holds this folder.)"""
 
 import contextlib
 import http.server
