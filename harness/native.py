@@ -9,6 +9,9 @@ from pathlib import Path
 from harness import binaries, compose
 from harness.servers import Collector, Jaeger, running_collector, running_jaeger, running_jaeger_v2
 
+# The compose files of each Jaeger a test may run on: all-in-one 1.55 (the default) and v2.
+JAEGER_CONFIGS = {"1.55": ("compose.yaml",), "v2": ("compose.yaml", "compose.jaeger-v2.yaml")}
+
 
 def service_environment(config: compose.Config, service: str, folder: Path) -> dict[str, str]:
     """The service's environment from compose, its named volumes as folders in `folder`."""

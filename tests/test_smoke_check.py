@@ -1,25 +1,23 @@
 """The smoke test (jaeger-smoke, run as `python3 scripts/smoke_test.py`, as a user's CI runs
 it) against the real Jaeger 1.55 and Jaeger v2, each test on both: the app's trace and
 another team's (a web request across two services, made with the OpenTelemetry SDK),
-each kind of wrong expectation caught with its diff, malformed files, every exit status,
-a base path, https with a CA file and a token, JUnit output, the GitHub Action, the
-package installed by pip, and, through a filter that answers as Jaeger v2.21+ does,
-proof that it asks only Jaeger's stable api_v3 while the old smoke test fails there.
+each kind of wrong expectation caught with its diff, a trace recorded then checked, a
+duration bound, the waiting, a base path, https with a CA file and a token, JUnit
+output, the GitHub Action, the package installed by pip, and, through a filter that
+answers as Jaeger v2.21+ does, proof that it asks only Jaeger's stable api_v3. What a
+real server proves nothing more for (the file's parser, the matcher's rules, the
+spellings of an answer, bad arguments) is smoke/tests, the package's own.
 
 The tests share one Jaeger of each version; each sends its traces under a service name
 of its own (`--service canary-N`), so that the newest trace of a service is its own.
 """
 
-import base64
-import copy
-import http.server
 import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -35,7 +33,7 @@ from harness.app import exported_trace_id, run_app
 from harness.native import jaeger_environment, running_jaeger_as_configured
 from harness.proxies import NOT_FOUND, is_removed, running_filter, running_tls_proxy
 from harness.servers import Jaeger, free_port, running_jaeger, running_jaeger_v2, wait_until
-from harness.smoke import old_smoke_test, run_old_smoke_test, run_smoke_test, smoke_test_command, smoke_test_env
+from harness.smoke import run_smoke_test, smoke_test_command, smoke_test_env
 from jaeger_smoke.api import JaegerClient
 
 APP_EXPECTATION = REPO / "expected-trace.json"
@@ -244,8 +242,8 @@ def test_a_complete_stable_wrong_trace_is_reported_at_once_not_at_the_timeout(
 ) -> None:
     app_trace(backend, service)
     expectation = changed(APP_EXPECTATION, tmp_path, _wrong_attribute)
-    # A hang guard far below the timeout asked for: the verdict comes once two polls saw the
-    # same complete trace. It bounds the test, not a speed.
+    # A hang guard far below the timeout asked for: the verdict comes once the complete trace
+    # settled (the same spans for --settle). It bounds the test, not a speed.
     smoke = run_smoke_test(
         backend.jaeger, "--expect", str(expectation), "--service", service, "--timeout", "600", timeout=120
     )
@@ -287,185 +285,7 @@ def test_it_waits_for_the_spans_still_on_their_way(backend: Backend, tmp_path: P
     assert set(counter.asked) == {f"/api/v3/traces/{trace_id}"}
 
 
-def test_a_streamed_answer_with_base64_ids_and_enum_names_reads_as_one_trace(tmp_path: Path) -> None:
-    # Neither Jaeger here answers so (hex ids, integer enums, one JSON object), but OTLP's
-    # protobuf JSON allows it and a gateway may stream one object a message: the same trace.
-    trace_id, root_id, child_id = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174", "eee19b7ec3c1b173"
-
-    def b64(hex_id: str) -> str:
-        return base64.b64encode(bytes.fromhex(hex_id)).decode()
-
-    def message(span: dict) -> str:
-        resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "canary"}}]}
-        return json.dumps({"result": {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [span]}]}]}})
-
-    root = {"traceId": b64(trace_id), "spanId": b64(root_id), "name": "main", "kind": "SPAN_KIND_SERVER",
-            "status": {"code": "STATUS_CODE_OK"}}  # fmt: skip
-    child = {"traceId": b64(trace_id), "spanId": b64(child_id), "parentSpanId": b64(root_id), "name": "work",
-             "kind": "SPAN_KIND_CLIENT", "status": {"code": "STATUS_CODE_ERROR"},
-             "attributes": [{"key": "retries", "value": {"intValue": "2"}}]}  # fmt: skip
-    body = f"{message(root)}\n{message(child)}\n".encode()
-
-    class Gateway(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path == f"/api/v3/traces/{trace_id}"
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body if found else b"404 page not found\n")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    expectation = tmp_path / "expected-trace.json"
-    work = {"name": "work", "kind": "client", "status": "error", "attributes": {"retries": 2}}
-    root_span = {"name": "main", "kind": "server", "status": "ok", "children": [work]}
-    expectation.write_text(json.dumps({"service": "canary", "root": root_span}))
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        smoke = run_smoke_test(url, "--trace-id", trace_id, "--expect", str(expectation), "--timeout", "20")
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 2 spans: {url}/trace/{trace_id}\n"
-
-
-# --- a malformed expectation file: exit 2, one line naming the file and the place
-
-APP_LIKE = {"service": "canary", "root": {"name": "main", "children": [{"name": "GetUser"}, {"name": "GetUser"}]}}
-
-
-def _with(change) -> str:
-    document = copy.deepcopy(APP_LIKE)
-    change(document)
-    return json.dumps(document)
-
-
-MALFORMED = {
-    "bad JSON": (
-        '{\n  "service": "canary",\n  "root": {"name": "main",}\n}\n',
-        "line 3, column 27: invalid JSON: Expecting property name enclosed in double quotes",
-    ),
-    "an unknown key": (
-        _with(lambda d: d["root"]["children"][1].update(colour="blue")),
-        "root.children[1]: unknown key 'colour'; a span has the keys name, service, kind, status, attributes, count,"
-        " children",
-    ),
-    "an unknown key at the top": (
-        _with(lambda d: d.update(servce="canary")),
-        "top level: unknown key 'servce'; an expectation file has the keys service, root, resource, description",
-    ),
-    "a wrong type": (
-        _with(lambda d: d["root"].update(children={"name": "GetUser"})),
-        "root.children: expected a list of spans, not an object",
-    ),
-    "a name that is not a string": (
-        _with(lambda d: d["root"]["children"][0].update(name=5)),
-        "root.children[0].name: expected a non-empty string, not a number",
-    ),
-    "an unknown status": (
-        _with(lambda d: d["root"]["children"][0].update(status="fine")),
-        "root.children[0].status: 'fine' is not a status; expected one of unset, ok, error, any",
-    ),
-    "an unknown kind": (
-        _with(lambda d: d["root"].update(kind="Server")),
-        "root.kind: 'Server' is not a span kind; expected one of internal, server, client, producer, consumer",
-    ),
-    "count 0": (
-        _with(lambda d: d["root"]["children"][1].update(count=0)),
-        "root.children[1].count: 0 is not a count; expected a whole number from 1 up (default 1)",
-    ),
-    "a count on the root": (
-        _with(lambda d: d["root"].update(count=2)),
-        "root.count: the root is one span: a count belongs to a child",
-    ),
-    "an attribute object": (
-        _with(lambda d: d["root"].update(attributes={"user.id": {"present": False}})),
-        'root.attributes["user.id"]: an object here must be {"present": true}; any other value is matched exactly',
-    ),
-    "a null attribute": (
-        _with(lambda d: d.update(resource={"service.version": None})),
-        'resource["service.version"]: null is not an attribute value; expected a string, number, boolean, list or'
-        ' {"present": true}',
-    ),
-    "no root": (_with(lambda d: d.pop("root")), "top level: missing key 'root'"),
-    "a key given twice": (
-        '{"service": "a", "root": {"name": "main", "kind": "server", "kind": "client"}}',
-        "root: key 'kind' given twice",
-    ),
-}
-
-
-@pytest.mark.parametrize("malformed", MALFORMED)
-def test_a_malformed_expectation_file_is_one_line_naming_the_file_and_the_place(malformed: str, tmp_path: Path) -> None:
-    text, says = MALFORMED[malformed]
-    path = tmp_path / "expected-trace.json"
-    path.write_text(text)
-    # Nothing listens at this URL: the file is refused before Jaeger is asked.
-    smoke = run_smoke_test(f"http://127.0.0.1:{free_port()}", "--expect", str(path), timeout=20)
-    assert smoke.returncode == 2
-    assert smoke.stdout == ""
-    assert smoke.stderr == f"error: {path}: {says}\n"
-
-
-def test_a_missing_expectation_file_is_one_line(tmp_path: Path) -> None:
-    smoke = run_smoke_test("http://127.0.0.1:9", "--expect", str(tmp_path / "nowhere.json"), timeout=20)
-    assert smoke.returncode == 2
-    assert smoke.stderr == f"error: {tmp_path / 'nowhere.json'}: cannot be read: No such file or directory\n"
-
-
-@pytest.mark.parametrize(
-    "args, env, says",
-    [
-        (["--trace-id", "xyz"], {}, "argument --trace-id: invalid trace id 'xyz': expected up to 32 hex digits"),
-        (["--since", "-5"], {}, "argument --since: invalid --since '-5': expected seconds above 0, for example 900"),
-        (["--ca-file", "/nowhere/ca.pem"], {}, "invalid CA file (--ca-file or JAEGER_CA_FILE): '/nowhere/ca.pem' is"),
-        (["--header", f"Bearer {TOKEN}"], {}, "invalid --header: expected NAME=VALUE, for example authorization="),
-        ([], {"JAEGER_HEADERS": f"x-tenant=a,Bearer {TOKEN}"}, "JAEGER_HEADERS entry 2 is not name=value"),
-        ([], {"JAEGER_HEADERS": f"authorization=Bearer%20{TOKEN}%C3%A9"}, "JAEGER_HEADERS entry 1 is not name=value"),
-        (["--header", f"authorization=Bearer {TOKEN}\u00e9"], {}, "invalid --header authorization: its value holds"),
-        ([], {"JAEGER_URL": f"ftp://user:{TOKEN}@jaeger:16686"}, "'ftp://***@jaeger:16686' is not an http://"),
-    ],
-)
-def test_a_bad_argument_is_one_line_with_status_2_and_never_shows_the_token(
-    args: list[str], env: dict[str, str], says: str
-) -> None:
-    smoke = run_smoke_test("http://127.0.0.1:9", *args, env=env, timeout=20)
-    assert smoke.returncode == 2
-    [line] = smoke.stderr.splitlines()
-    assert line.startswith("smoke_test.py: error: ")
-    assert says in line
-    assert TOKEN not in smoke.stderr
-
-
-# --- the other exit statuses: 3 unreachable, 4 not Jaeger, 5 no such trace
-
-
-def test_jaeger_unreachable_is_status_3_after_waiting() -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    smoke = run_smoke_test(url, "--timeout", "2", timeout=60)
-    assert smoke.returncode == 3
-    assert smoke.stderr == f"error: {url} is unreachable: [Errno 111] Connection refused (waited 2s)\n"
-
-
-def test_a_web_server_that_is_not_jaeger_is_status_4_at_once(tmp_path: Path) -> None:
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *args: http.server.SimpleHTTPRequestHandler(*args, directory=str(tmp_path))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        smoke = run_smoke_test(url, "--timeout", "600", timeout=60)  # at once: far below the timeout
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert smoke.returncode == 4
-    assert smoke.stderr == (
-        f"error: {url}/api/v3/traces answered HTTP 404: is {url} Jaeger's query service (1.55 or later)?\n"
-    )
+# --- the other exit statuses against the real Jaeger (the rest, in-process: smoke/tests/test_cli.py)
 
 
 def test_no_such_trace_is_status_5_saying_what_jaeger_has(backend: Backend, service: str) -> None:
@@ -610,26 +430,84 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_the_smoke_test_asks_only_api_v3_and_passes_where_the_old_one_fails(
+def test_the_smoke_test_asks_only_api_v3_and_passes_where_the_removed_endpoints_are_gone(
+    backend: Backend, service: str
+) -> None:
+    trace_id = app_trace(backend, service)
+    with running_filter(backend.jaeger.query_url) as current:
+        smoke = run_smoke_test(current.url, "--service", service, "--timeout", "20")
+        asked = list(current.asked)
+    assert smoke.returncode == 0, smoke.stderr
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert asked and all(path.startswith("/api/v3/traces?") for path in asked)
+    assert not any(is_removed(path) for path in asked)
+
+
+# --- record a trace, then check against the file; durations
+
+
+def test_a_recorded_trace_passes_against_itself_and_the_next_run(
     backend: Backend, service: str, tmp_path: Path
 ) -> None:
     trace_id = app_trace(backend, service)
-    old = old_smoke_test(tmp_path)
-    with running_filter(backend.jaeger.query_url) as current:
-        smoke = run_smoke_test(current.url, "--service", service, "--timeout", "20")
-        asked_by_new = list(current.asked)
-        old_there = run_old_smoke_test(old, current.url, "--service", service, "--timeout", "20")
-    assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
-    assert asked_by_new and all(path.startswith("/api/v3/traces?") for path in asked_by_new)
-    assert not any(is_removed(path) for path in asked_by_new)
+    recorded = tmp_path / "recorded.json"
+    made = run_smoke_test(backend.jaeger, "--record", str(recorded), "--service", service, "--timeout", "20")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"recorded: trace {trace_id} (9 spans) as {recorded}")
+    document = json.loads(recorded.read_text())
+    assert document["service"] == service
+    # user.id is no semantic convention: the two GetUser calls are the same, folded into a count.
+    calls = [{"name": name, "kind": "internal"} for name in ("GetInfo", "GetDetail", "GetScores")]
+    assert document["root"] == {
+        "name": "main",
+        "kind": "internal",
+        "children": [{"name": "GetUser", "kind": "internal", "children": calls, "count": 2}],
+    }
+    by_id = run_smoke_test(backend.jaeger, "--expect", str(recorded), "--trace-id", trace_id, "--timeout", "20")
+    assert by_id.returncode == 0, by_id.stderr
+    assert by_id.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    next_id = app_trace(backend, service)
+    newest = run_smoke_test(backend.jaeger, "--expect", str(recorded), "--timeout", "20")
+    assert newest.returncode == 0, newest.stderr
+    assert newest.stdout.startswith(f"ok: trace {next_id} has the expected 9 spans")
 
-    assert old_there.returncode == 3
-    assert old_there.stderr == (
-        f"error: {current.url}/api/services answered HTTP 404: is {current.url} Jaeger's query service?\n"
+
+def test_a_span_over_its_duration_bound_fails_with_its_duration_and_an_annotation(
+    backend: Backend, service: str, tmp_path: Path
+) -> None:
+    trace_id = app_trace(backend, service)
+
+    def bounded(most: float):
+        def change(document: dict) -> None:
+            document["root"]["duration_ms"] = {"max": most}
+
+        return change
+
+    too_tight = changed(APP_EXPECTATION, tmp_path, bounded(0.001))
+    smoke = run_smoke_test(
+        backend.jaeger, "--expect", str(too_tight), "--service", service, "--timeout", "20",
+        env={"GITHUB_ACTIONS": "true"},
+    )  # fmt: skip
+    assert smoke.returncode == 1, smoke.stderr
+    verdict = smoke.stderr.splitlines()[0]
+    assert verdict.startswith(f"FAIL: trace {trace_id} does not have the shape {too_tight} expects (9 spans found")
+    annotation, group, *diff, end = smoke.stdout.splitlines()
+    assert (annotation, group, end) == (
+        f"::error title=jaeger-smoke::{verdict}",
+        "::group::the diff: expected (-) and found in Jaeger (+)",
+        "::endgroup::",
     )
-    # The same old script, straight to the same Jaeger (1.55, or v2.13, which still has them): passes.
-    assert run_old_smoke_test(old, backend.jaeger, "--service", service, "--timeout", "20").returncode == 0
+    [removed] = [line for line in diff if line.startswith("-main")]
+    [added] = [line for line in diff if line.startswith("+main")]
+    assert removed == f"-main [{service}] duration_ms=..0.001"
+    measured = float(added.removeprefix(f"+main [{service}] duration_ms="))
+    assert measured > 0.001
+
+    loose = changed(APP_EXPECTATION, tmp_path, bounded(measured + 1))
+    passing = run_smoke_test(
+        backend.jaeger, "--expect", str(loose), "--service", service, "--trace-id", trace_id, "--timeout", "20"
+    )
+    assert passing.returncode == 0, passing.stderr
 
 
 # --- JUnit XML for a CI's test report

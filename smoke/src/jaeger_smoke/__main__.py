@@ -2,7 +2,8 @@
 
 It exists to give CI one command with one answer: it reads the expectation file, waits
 for the trace in Jaeger's api_v3 (poll.py), compares it (compare.py), and says so in one
-line, or with a diff, and an exit status a script can branch on:
+line, or with a diff, and an exit status a script can branch on. With `--record FILE` it
+writes the trace as an expectation file instead (record.py), with the same statuses.
 
     0  the trace is right
     1  the trace has the wrong shape (the diff says how)
@@ -12,7 +13,8 @@ line, or with a diff, and an exit status a script can branch on:
     5  no such trace within the timeout
 
 Errors are one line, never a traceback, and never show a header's value or the URL's
-userinfo. Ctrl+C ends it with 130.
+userinfo. Ctrl+C ends it with 130. Under GitHub Actions (GITHUB_ACTIONS=true) a failure
+is also an `::error` annotation, and its diff a collapsed group of the log.
 """
 
 import argparse
@@ -22,12 +24,13 @@ import ssl
 import sys
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from jaeger_smoke import junit, poll
+from jaeger_smoke import __version__, junit, poll, record
 from jaeger_smoke.api import DEFAULT_URL, JaegerClient, JaegerUnreachable, NotJaeger, TLSFailed, check_url
-from jaeger_smoke.compare import compare
-from jaeger_smoke.expectation import Expectation, ExpectationError, load
+from jaeger_smoke.compare import can_be_root, compare
+from jaeger_smoke.expectation import ExpectationError, Regex, load
+from jaeger_smoke.otlp import Span, Trace
 
 EXIT_OK, EXIT_WRONG, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_NOT_JAEGER, EXIT_NO_TRACE = 0, 1, 2, 3, 4, 5
 DEFAULT_EXPECT = "expected-trace.json"
@@ -112,6 +115,29 @@ def _trace_id(text: str) -> str:
     return text.lower().rjust(32, "0")
 
 
+def _record_file(text: str) -> str:
+    # Checked now, before any waiting; the file itself is written at the end, whole.
+    folder = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text):
+        reason = "is a directory"
+    elif not os.path.isdir(folder):
+        reason = "is in a directory that does not exist"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(text) and not os.access(text, os.W_OK)):
+        reason = "cannot be written (permission denied)"
+    else:
+        return text
+    raise argparse.ArgumentTypeError(f"invalid --record file {text!r}: it {reason}")
+
+
+def _keys(text: str) -> list[str]:
+    keys = [key.strip() for key in text.split(",")]
+    if not all(keys):
+        raise argparse.ArgumentTypeError(
+            f"invalid --record-attributes {text!r}: expected attribute keys, comma-separated: net.peer.name,user.id"
+        )
+    return keys
+
+
 def _service(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("invalid service: expected a service name, not an empty one")
@@ -157,7 +183,20 @@ def parser(prog: str, default_expect: str) -> argparse.ArgumentParser:
         help="an HTTP header for every request, for example a proxy's token (repeatable; also $JAEGER_HEADERS,"
         " comma-separated, values percent-encoded)",
     )  # fmt: skip
+    command.add_argument(
+        "--settle", type=_seconds("--settle", "0.4"), default=poll.SETTLE, metavar="SECONDS",
+        help="the same spans for SECONDS before the verdict: nothing more is coming (default: %(default)s)",
+    )  # fmt: skip
     command.add_argument("--junit", metavar="FILE", help="also write the outcome as JUnit XML to FILE")
+    command.add_argument(
+        "--record", type=_record_file, metavar="FILE",
+        help="write the trace (the newest of --service, or --trace-id) as an expectation file, instead of checking",
+    )  # fmt: skip
+    command.add_argument(
+        "--record-attributes", type=_keys, default=[], metavar="KEY,...",
+        help="with --record: attribute keys to record besides the semantic conventions' stable ones",
+    )  # fmt: skip
+    command.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return command
 
 
@@ -170,7 +209,15 @@ def main(argv: Sequence[str] | None = None, prog: str = "jaeger-smoke", default_
     except ValueError as error:
         command.error(str(error))
     headers |= dict(args.header)
+    if args.record is None and args.record_attributes:
+        command.error("--record-attributes goes with --record")
+    if args.record is not None and args.service is None and args.trace_id is None:
+        command.error("--record needs --service or --trace-id: which trace to record")
+    if args.record is not None and args.junit is not None:
+        command.error("--junit reports a check, not --record")
     try:
+        if args.record is not None:
+            return _record(args, headers)
         return _check(args, headers)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -189,18 +236,27 @@ def _check(args: argparse.Namespace, headers: dict[str, str]) -> int:
         expectation = expectation.with_service(args.service)
 
     client = JaegerClient(args.jaeger_url, ca_file=args.ca_file, headers=headers)
-    outcome = poll.wait(client, expectation, trace_id=args.trace_id, since=args.since, timeout=args.timeout)
+    root = expectation.root
+    wanted = poll.Wanted(
+        service=expectation.service_of(root),
+        is_root=lambda span: can_be_root(expectation, span),
+        operation=None if isinstance(root.name, Regex) else root.name,
+        since=args.since,
+        trace_id=args.trace_id,
+        least_spans=expectation.total(),
+    )
+    outcome = poll.wait(client, wanted, timeout=args.timeout, settle=args.settle)
     api_check = f"Jaeger's API at {client.base_url}"
     if outcome.trace is None and outcome.error is not None:
         status, line = _failed_to_ask(outcome.error, args.timeout)
         return report.failed(status, api_check, "error", line)
     report.passed(api_check)
 
-    wanted = _wanted(expectation, args.trace_id, args.since)
+    which = _wanted(expectation.service_of(root), str(root.name), args.trace_id, args.since)
     if outcome.trace is None:
-        line = _no_trace(client, expectation, wanted, args.timeout, by_id=args.trace_id is not None)
-        return report.failed(EXIT_NO_TRACE, wanted, "failure", line)
-    report.passed(wanted)
+        line = _no_trace(client, wanted.service, which, args.timeout, by_id=args.trace_id is not None)
+        return report.failed(EXIT_NO_TRACE, which, "failure", line)
+    report.passed(which)
 
     trace = outcome.trace
     link = f"{client.base_url}/trace/{trace.trace_id}"
@@ -210,23 +266,64 @@ def _check(args: argparse.Namespace, headers: dict[str, str]) -> int:
         found = f"{len(trace.spans)} spans found" + ("" if outcome.stable else f" after {args.timeout:g}s")
         line = (
             f"FAIL: trace {trace.trace_id} does not have the shape {args.expect} expects"
-            f" ({found}, {expectation.total()} expected): {link}"
+            f" ({found}, {expectation.spans_expected()} expected): {link}"
         )
         diff = comparison.diff(f"expected ({args.expect})", f"found in Jaeger (trace {trace.trace_id})")
         return report.failed(EXIT_WRONG, shape_check, "failure", line, diff)
-    print(f"ok: trace {trace.trace_id} has the expected {expectation.total()} spans: {link}", flush=True)
+    spans = f"{expectation.total()} spans" if expectation.root.is_exact() else f"shape ({len(trace.spans)} spans)"
+    print(f"ok: trace {trace.trace_id} has the expected {spans}: {link}", flush=True)
     report.passed(shape_check)
     return report.finish(EXIT_OK)
 
 
-def _wanted(expectation: Expectation, trace_id: str | None, since: float) -> str:
+def _record(args: argparse.Namespace, headers: dict[str, str]) -> int:
+    report = _Report(None)
+    service = args.service
+
+    def is_root(span: Span) -> bool:
+        return not span.parent_id and (service is None or span.service == service)
+
+    client = JaegerClient(args.jaeger_url, ca_file=args.ca_file, headers=headers)
+    wanted = poll.Wanted(service=service or "", is_root=is_root, since=args.since, trace_id=args.trace_id)
+    outcome = poll.wait(client, wanted, timeout=args.timeout, settle=args.settle)
+    if outcome.trace is None and outcome.error is not None:
+        status, line = _failed_to_ask(outcome.error, args.timeout)
+        return report.failed(status, "", "error", line)
+    if outcome.trace is None:
+        which = _wanted(service, None, args.trace_id, args.since)
+        line = _no_trace(client, service, which, args.timeout, by_id=args.trace_id is not None)
+        return report.failed(EXIT_NO_TRACE, "", "failure", line)
+    trace = outcome.trace
+    root = _newest_root(trace, is_root)
+    try:
+        if root is None:
+            raise record.CannotRecord("it has no span without a parent" + (f" of {service!r}" if service else ""))
+        data = record.document(trace, root, [*record.STABLE_ATTRIBUTES, *args.record_attributes])
+    except record.CannotRecord as error:
+        return report.failed(EXIT_WRONG, "", "failure", f"FAIL: trace {trace.trace_id} cannot be recorded: {error}")
+    try:
+        record.write(args.record, data)
+    except OSError as error:
+        line = f"error: cannot write the expectation file {args.record}: {error.strerror or error}"
+        return report.failed(EXIT_USAGE, "", "error", line)
+    print(
+        f"recorded: trace {trace.trace_id} ({len(trace.spans)} spans) as {args.record}; check with --expect"
+        f" {args.record}: {client.base_url}/trace/{trace.trace_id}",
+        flush=True,
+    )
+    return EXIT_OK
+
+
+def _newest_root(trace: Trace, is_root: Callable[[Span], bool]) -> Span | None:
+    roots = [span for span in trace.spans if is_root(span)]
+    return max(roots, key=lambda span: span.start_ns) if roots else None
+
+
+def _wanted(service: str | None, root_name: str | None, trace_id: str | None, since: float) -> str:
     if trace_id is not None:
         return f"trace {trace_id}"
-    root = expectation.root
-    return (
-        f"trace of service {expectation.service_of(root)!r} with root span {root.name!r}"
-        f" that started in the last {since:g}s"
-    )
+    root = f" with root span {root_name!r}" if root_name is not None else ""
+    return f"trace of service {service!r}{root} that started in the last {since:g}s"
 
 
 def _failed_to_ask(error: Exception, timeout: float) -> tuple[int, str]:
@@ -242,11 +339,10 @@ def _failed_to_ask(error: Exception, timeout: float) -> tuple[int, str]:
     return EXIT_UNREACHABLE, f"error: {error} (waited {timeout:g}s)"
 
 
-def _no_trace(client: JaegerClient, expectation: Expectation, wanted: str, timeout: float, by_id: bool) -> str:
+def _no_trace(client: JaegerClient, service: str | None, wanted: str, timeout: float, by_id: bool) -> str:
     line = f"FAIL: no {wanted} in Jaeger at {client.base_url} after {timeout:g}s"
-    if by_id:
+    if by_id or service is None:
         return line
-    service = expectation.service_of(expectation.root)
     try:
         services = client.services(timeout=5)
     except (JaegerUnreachable, NotJaeger):
@@ -278,8 +374,16 @@ class _Report:
         self._add(junit.Case(check, "passed"))
 
     def failed(self, status: int, check: str, outcome: str, line: str, details: Sequence[str] = ()) -> int:
-        """Say `line` (and `details`: the diff) on stderr; the report ends with this check."""
-        print("\n".join([line, *details]), file=sys.stderr, flush=True)
+        """Say `line` (and `details`: the diff) on stderr; the report ends with this check. Under
+        GitHub Actions, also an annotation on stdout, and the diff in a collapsed group there."""
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            print(f"::error title=jaeger-smoke::{_annotation(line)}", flush=True)
+            print(line, file=sys.stderr, flush=True)
+            if details:
+                print("\n".join(["::group::the diff: expected (-) and found in Jaeger (+)", *details, "::endgroup::"]))
+                sys.stdout.flush()
+        else:
+            print("\n".join([line, *details]), file=sys.stderr, flush=True)
         self._add(junit.Case(check, outcome, line, "\n".join(details)))
         return self.finish(status)
 
@@ -294,6 +398,11 @@ class _Report:
             print(f"error: cannot write the JUnit report {self.path}: {error.strerror or error}", file=sys.stderr)
             return EXIT_USAGE
         return status
+
+
+def _annotation(text: str) -> str:
+    """`text` as a workflow command's message: GitHub's escapes for %, CR and LF."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def run() -> None:

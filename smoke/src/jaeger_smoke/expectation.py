@@ -8,8 +8,9 @@ and a CI runner's bare `python3` is enough. The format (docs/smoke-test.md):
      "resource": {"deployment.environment.name": "staging"},
      "root": {"name": "GET /orders/{id}", "kind": "server",
               "attributes": {"http.route": "/orders/{id}", "user.id": {"present": true}},
-              "children": [{"name": "SELECT orders", "kind": "client", "status": "error",
-                            "service": "orders-db", "count": 2}]}}
+              "duration_ms": {"max": 500}, "extra_children": "allowed",
+              "children": [{"name": {"regex": "SELECT .*"}, "kind": "client", "status": "error",
+                            "service": "orders-db", "count": {"min": 1, "max": 3}}]}}
 
 Every key is checked, an unknown one included, so that a typo never silently weakens the
 check. A malformed file raises ExpectationError with one line naming the file and the
@@ -18,6 +19,7 @@ of anything else.
 """
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,7 +28,8 @@ from typing import Any
 KINDS = ("internal", "server", "client", "producer", "consumer")
 STATUSES = ("unset", "ok", "error", "any")  # "any": not checked
 FILE_KEYS = ("service", "root", "resource", "description")
-SPAN_KEYS = ("name", "service", "kind", "status", "attributes", "count", "children")
+SPAN_KEYS = ("name", "service", "kind", "status", "attributes", "count", "duration_ms", "extra_children", "children")
+EXTRA_CHILDREN = ("exact", "allowed")  # "exact": the default
 
 
 class Present:
@@ -37,22 +40,68 @@ class Present:
 
 
 PRESENT = Present()
-AttributeValue = str | bool | int | float | list | Present
+
+
+@dataclass(frozen=True)
+class Regex:
+    """A string that must match a Python regular expression whole: `{"regex": "GET /users/.*"}`."""
+
+    pattern: str
+
+    def matches(self, value: object) -> bool:
+        return isinstance(value, str) and re.fullmatch(self.pattern, value) is not None
+
+    def __str__(self) -> str:
+        return f"/{self.pattern}/"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A number from `low` to `high`, both included, either open (None): `{"min": 1, "max": 5}`."""
+
+    low: float | None
+    high: float | None
+
+    def holds(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def __str__(self) -> str:
+        return f"{_number(self.low)}..{_number(self.high)}"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+AttributeValue = str | bool | int | float | list | Present | Regex | Range
 
 
 @dataclass(frozen=True)
 class SpanExpectation:
-    name: str
+    name: str | Regex
     service: str | None  # None: the file's service
     kind: str | None  # None: not checked
     status: str  # "any": not checked
     attributes: Mapping[str, AttributeValue]
-    count: int  # how many such siblings, exactly
+    count: int  # how many such siblings at the least
     children: tuple["SpanExpectation", ...]
+    most: int | None  # how many at the most: count for an exact count, None for a range without max
+    duration_ms: Range | None = None  # None: not checked
+    extra_children: bool = False  # children the file does not list are ignored, not wrong
 
     def total(self) -> int:
-        """The spans this expectation stands for, its subtree's and its count's included."""
+        """The spans this expectation stands for at the least, its subtree's and its count's included."""
         return self.count * (1 + sum(child.total() for child in self.children))
+
+    def is_exact(self) -> bool:
+        """Whether it stands for one number of spans: no count range, no extra children, down the tree."""
+        return self.most == self.count and not self.extra_children and all(child.is_exact() for child in self.children)
+
+    def names(self, name: str) -> bool:
+        """Whether `name` is this span's name, or matches its pattern."""
+        return self.name.matches(name) if isinstance(self.name, Regex) else self.name == name
 
 
 @dataclass(frozen=True)
@@ -64,7 +113,12 @@ class Expectation:
     description: str = ""
 
     def total(self) -> int:
+        """The spans of a trace that matches, at the least."""
         return self.root.total()
+
+    def spans_expected(self) -> str:
+        """How many spans a trace that matches holds, in words: "9", or "5 or more"."""
+        return str(self.total()) if self.root.is_exact() else f"{self.total()} or more"
 
     def with_service(self, service: str) -> "Expectation":
         """The same expectation for another service name (`--service`): spans that name
@@ -181,7 +235,7 @@ def _file(document: object, path: str) -> Expectation:
 
 def _span(value: object, place: str, *, is_root: bool = False) -> SpanExpectation:
     span = _object(value, place, SPAN_KEYS, "a span")
-    name = _text(_required(span, "name", place), f"{place}.name")
+    name = _name(_required(span, "name", place), f"{place}.name")
     service = _text(span["service"], f"{place}.service") if "service" in span else None
     kind = span.get("kind")
     if kind is not None and kind not in KINDS:
@@ -189,11 +243,17 @@ def _span(value: object, place: str, *, is_root: bool = False) -> SpanExpectatio
     status = span.get("status", "unset")
     if status not in STATUSES:
         raise _Wrong(f"{place}.status", f"{status!r} is not a status; expected one of {', '.join(STATUSES)}")
-    count = span.get("count", 1)
     if is_root and "count" in span:
         raise _Wrong(f"{place}.count", "the root is one span: a count belongs to a child")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise _Wrong(f"{place}.count", f"{count!r} is not a count; expected a whole number from 1 up (default 1)")
+    count, most = _count(span.get("count", 1), f"{place}.count")
+    duration = span.get("duration_ms")
+    if duration is not None:
+        duration = _range(duration, f"{place}.duration_ms", "a duration in ms", floor=0)
+    extra = span.get("extra_children", "exact")
+    if extra not in EXTRA_CHILDREN:
+        raise _Wrong(
+            f"{place}.extra_children", f'{extra!r} is not allowed here; expected "allowed" (or "exact", the default)'
+        )
     children = span.get("children", [])
     if not isinstance(children, list):
         raise _Wrong(f"{place}.children", f"expected a list of spans, not {_kind_of(children)}")
@@ -204,8 +264,62 @@ def _span(value: object, place: str, *, is_root: bool = False) -> SpanExpectatio
         status=status,
         attributes=_attributes(span.get("attributes", {}), f"{place}.attributes"),
         count=count,
+        most=most,
+        duration_ms=duration,
+        extra_children=extra == "allowed",
         children=tuple(_span(child, f"{place}.children[{index}]") for index, child in enumerate(children)),
     )
+
+
+def _name(value: object, place: str) -> str | Regex:
+    if isinstance(value, dict):
+        _object(value, place, ("regex",), "a name pattern")
+        return _regex(value, place)
+    return _text(value, place)
+
+
+def _regex(value: dict, place: str) -> Regex:
+    pattern = value["regex"]
+    if not isinstance(pattern, str):
+        raise _Wrong(place, f"a regex is a string, not {_kind_of(pattern)}")
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise _Wrong(place, f"{pattern!r} is not a Python regular expression: {error}") from None
+    return Regex(pattern)
+
+
+def _count(value: object, place: str) -> tuple[int, int | None]:
+    """A count, exact (2) or a range ({"min": 1, "max": 3}, either left out): (least, most)."""
+    if isinstance(value, dict):
+        bounds = _range(value, place, "a count range", floor=0, whole=True)
+        if bounds.high == 0:
+            raise _Wrong(place, "a count range's max is 1 or more")
+        return int(bounds.low or 0), None if bounds.high is None else int(bounds.high)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Wrong(
+            place,
+            f"{value!r} is not a count; expected a whole number from 1 up (default 1), or a range"
+            ' {"min": 1, "max": 3}',
+        )
+    return value, value
+
+
+def _range(value: object, place: str, what: str, *, floor: float | None = None, whole: bool = False) -> Range:
+    """`{"min": a, "max": b}`, either left out, not both."""
+    bounds = _object(value, place, ("min", "max"), what)
+    if not bounds:
+        raise _Wrong(place, f'{what} needs "min", "max" or both')
+    for key, bound in bounds.items():
+        number = "a whole number" if whole else "a number"
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or (whole and not isinstance(bound, int)):
+            raise _Wrong(f"{place}.{key}", f"expected {number}, not {_kind_of(bound)}")
+        if floor is not None and bound < floor:
+            raise _Wrong(f"{place}.{key}", f"{bound!r} is below {floor:g}")
+    low, high = bounds.get("min"), bounds.get("max")
+    if low is not None and high is not None and low > high:
+        raise _Wrong(place, f"min {low!r} is above max {high!r}")
+    return Range(low, high)
 
 
 def _attributes(value: object, place: str) -> dict[str, AttributeValue]:
@@ -215,12 +329,19 @@ def _attributes(value: object, place: str) -> dict[str, AttributeValue]:
     return {name: _attribute(expected, f"{place}[{json.dumps(name)}]") for name, expected in value.items()}
 
 
+PATTERNS = '{"present": true}, {"regex": "…"} or {"min": …, "max": …}'
+
+
 def _attribute(value: object, place: str) -> AttributeValue:
     if isinstance(value, dict):
         _once(value, place)
-        if value != {"present": True}:
-            raise _Wrong(place, 'an object here must be {"present": true}; any other value is matched exactly')
-        return PRESENT
+        if value == {"present": True}:
+            return PRESENT
+        if set(value) == {"regex"}:
+            return _regex(value, place)
+        if value and set(value) <= {"min", "max"}:
+            return _range(value, place, "a number range")
+        raise _Wrong(place, f"an object here must be {PATTERNS}; any other value is matched exactly")
     if isinstance(value, list):
         for index, item in enumerate(value):
             if item is None or isinstance(item, dict | list):
@@ -229,7 +350,5 @@ def _attribute(value: object, place: str) -> AttributeValue:
                 )
         return value
     if value is None:
-        raise _Wrong(
-            place, 'null is not an attribute value; expected a string, number, boolean, list or {"present": true}'
-        )
+        raise _Wrong(place, f"null is not an attribute value; expected a string, number, boolean, list or {PATTERNS}")
     return value  # type: ignore[return-value]  # str, bool, int or float: JSON leaves nothing else

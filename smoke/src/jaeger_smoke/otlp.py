@@ -37,6 +37,7 @@ class Span:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     resource: Mapping[str, Any] = field(default_factory=dict)
     start_ns: int = 0
+    end_ns: int = 0
 
 
 @dataclass
@@ -118,6 +119,7 @@ def _span(span: Mapping[str, Any], resource: Mapping[str, Any]) -> Span:
         attributes=attributes(span.get("attributes", [])),
         resource=resource,
         start_ns=int(span.get("startTimeUnixNano", 0)),
+        end_ns=int(span.get("endTimeUnixNano", 0)),
     )
 
 
