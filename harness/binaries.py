@@ -130,12 +130,11 @@ def jaeger_module_version(image: str) -> str:
     release together with a v1 one, from v2.0.0 = v1.63.0 on: so v2.X.Y = v1.(X+63).Y
     (v2.13.0 = v1.76.0, its CHANGELOG's "v1.76.0 / v2.13.0")."""
     tag = image.partition("@")[0].rpartition(":")[2]
-    major, minor, patch = [*tag.split("."), "0"][:3]
-    if major == "1":
-        return f"v1.{minor}.{patch}"
-    if major == "2":
-        return f"v1.{int(minor) + 63}.{patch}"
-    raise ValueError(f"{image}: not a Jaeger 1.x or 2.x tag")
+    version = re.fullmatch(r"([12])\.(\d+)(?:\.(\d+))?", tag)
+    if not version:
+        raise ValueError(f"{image}: not a Jaeger 1.x or 2.x tag")
+    major, minor, patch = version[1], int(version[2]), version[3] or "0"
+    return f"v1.{minor}.{patch}" if major == "1" else f"v1.{minor + 63}.{patch}"
 
 
 # Jaeger all-in-one, the image compose.yaml runs.

@@ -166,7 +166,7 @@ def test_every_image_of_every_compose_file_is_pinned_by_digest() -> None:
         for name, service in compose.resolve(*files, variables={"COLLECTOR_AUTH_TOKEN": "t"})["services"].items()
         if "build" not in service
     }
-    assert len(set(images.values())) >= 6
+    assert len(set(images.values())) >= 5  # all-in-one, v2, the collector, Kafka, Cassandra
     unpinned = {where: image for where, image in images.items() if not PINNED_IMAGE.match(image)}
     assert set(unpinned.values()) == NO_PUBLIC_DIGEST, unpinned
 
