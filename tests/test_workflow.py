@@ -24,6 +24,31 @@ def test_the_compose_rows_check_the_trace_with_the_projects_own_action_after_sta
     assert not [step for step in steps if "smoke_test.py" in step.get("run", "")]
 
 
+def test_the_runner_here_runs_a_local_action_with_its_inputs_as_a_step(tmp_path: Path) -> None:
+    action = {
+        "runs": {
+            "using": "composite",
+            "steps": [
+                {"shell": "bash", "env": {"WORD": "${{ inputs.word }}"}, "run": 'echo "$WORD"; test "$WORD" = yes'}
+            ],
+        },
+        "inputs": {"word": {"default": ""}},
+    }
+    (tmp_path / "act").mkdir()
+    (tmp_path / "act" / "action.yml").write_text(yaml.safe_dump(action))
+    steps = [
+        {"name": "yes", "uses": "./act", "with": {"word": "yes"}},
+        {"name": "no", "uses": "./act", "with": {"word": "no"}},
+    ]
+    (tmp_path / "workflow.yml").write_text(yaml.safe_dump({"jobs": {"job": {"steps": steps}}}))
+    [run] = workflow.runs(tmp_path / "workflow.yml", job_name="job")
+    result = workflow.execute(run, tmp_path, {"PATH": os.environ["PATH"]})
+    assert [(step.name, step.returncode, step.output) for step in result.steps] == [
+        ("yes", 0, "yes\n"),
+        ("no", 1, "no\n"),
+    ]
+
+
 def test_the_image_list_is_every_image_of_every_combination_once_as_compose_resolves_it(tmp_path: Path) -> None:
     # The list job's own step, run here with the real docker CLI and Compose.
     plugins = tmp_path / "docker-config" / "cli-plugins"
