@@ -12,6 +12,7 @@ import pytest
 
 from harness.files import access_besides_the_owner
 from harness.user_scripts import make_certs
+from inprocess_grpc.traced_run import DEFAULT_SERVICE_NAME
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +66,11 @@ def test_the_certificates_folder_is_yours_alone_even_where_it_was_made_open_befo
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for container in ("jaeger", "collector", "client"):
         assert stat.S_IMODE((folder / container).stat().st_mode) == 0o755, container
+
+
+def test_the_apps_certificate_names_the_app_as_jaeger_lists_it(certs: Path) -> None:
+    subject = subprocess.run(
+        ["openssl", "x509", "-noout", "-subject", "-nameopt", "sep_multiline", "-in", str(certs / "client/client.pem")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"CN={DEFAULT_SERVICE_NAME}" in subject.split()

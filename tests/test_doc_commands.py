@@ -40,6 +40,7 @@ ILLUSTRATIONS = {
     ("docs/testing.md", "./tests/mutation.sh"),
     ("docs/testing.md", "rm -rf ~/.cache/otel-python-jaeger-reference .venv"),
     ("docs/performance.md", "./benchmarks/run.sh [NAME ...] [--quick]"),
+    ("docs/jaeger-v2.md", "export JAEGER_V2_IMAGE=jaegertracing/jaeger:2.22.0"),
 }  # fmt: skip
 THIS_RUN = "./tests/run.sh"
 COMMAND_TIMEOUT = 900  # a hang, not a bound: the first `up --build` builds the app image

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from harness import REPO, binaries, compose, workflow
-from harness.app import exported_trace_id, run_app
+from harness.app import SPANS_PER_TRACE, exported_trace_id, run_app
 from harness.native import jaeger_environment, running_jaeger_as_configured
 from harness.proxies import NOT_FOUND, is_removed, running_filter, running_tls_proxy
 from harness.servers import Jaeger, free_port, running_jaeger, running_jaeger_v2, wait_until
@@ -113,7 +113,7 @@ def test_the_apps_trace_passes(backend: Backend, service: str, by: str) -> None:
     smoke = run_smoke_test(backend.jaeger, "--service", service, *by_id, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
     link = f"{backend.jaeger.query_url}/trace/{trace_id}"
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 9 spans: {link}\n"
+    assert smoke.stdout == f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans: {link}\n"
     assert smoke.stderr == ""
 
 
@@ -123,7 +123,7 @@ def test_the_bare_script_finds_the_apps_expectation_from_any_directory(
     trace_id = app_trace(backend, service)
     smoke = run_smoke_test(backend.jaeger, "--service", service, "--timeout", "20", cwd=tmp_path)
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 def test_another_teams_web_request_passes_against_its_own_expectation(backend: Backend) -> None:
@@ -171,28 +171,36 @@ WRONG = {
     "a missing span": (
         _missing_span,
         ['-    GetAvatar [SERVICE] user.id="100"'],
-        "9 spans found after 3s, 10 expected",
+        f"{SPANS_PER_TRACE} spans found after 3s, {SPANS_PER_TRACE + 1} expected",
     ),
-    "an extra span": (_extra_span, ['+    GetDetail [SERVICE] user.id="1"'], "9 spans found, 8 expected"),
+    "an extra span": (
+        _extra_span,
+        ['+    GetDetail [SERVICE] user.id="1"'],
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE - 1} expected",
+    ),
     "a wrong attribute": (
         _wrong_attribute,
         [
             '-  GetUser [SERVICE] user.id="100" app.user.found=false',
             '+  GetUser [SERVICE] user.id="100" app.user.found=true',
         ],
-        "9 spans found, 9 expected",
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
     ),
     "a wrong parent": (
         _wrong_parent,
         ['-  GetScores [SERVICE] user.id="100"', '+    GetScores [SERVICE] user.id="100"'],
-        "9 spans found, 9 expected",
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
     ),
     "a wrong status": (
         _wrong_status,
         ['-    GetInfo [SERVICE] status=error user.id="1"', '+    GetInfo [SERVICE] user.id="1"'],
-        "9 spans found, 9 expected",
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
     ),
-    "a wrong kind": (_wrong_kind, ["-main [SERVICE] kind=server", "+main [SERVICE]"], "9 spans found, 9 expected"),
+    "a wrong kind": (
+        _wrong_kind,
+        ["-main [SERVICE] kind=server", "+main [SERVICE]"],
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
+    ),
 }
 
 
@@ -219,7 +227,7 @@ def test_a_wrong_resource_shows_on_every_span_of_the_diff(backend: Backend, serv
     smoke = run_smoke_test(backend.jaeger, "--expect", str(expectation), "--service", service, "--timeout", "3")
     assert smoke.returncode == 1
     found = [line for line in diff_lines(smoke.stderr) if line.startswith("+")]
-    assert len(found) == 9
+    assert len(found) == SPANS_PER_TRACE
     assert found[0] == f'+main [{service}] (resource telemetry.sdk.language="python")'
 
 
@@ -248,7 +256,7 @@ def test_a_complete_stable_wrong_trace_is_reported_at_once_not_at_the_timeout(
         backend.jaeger, "--expect", str(expectation), "--service", service, "--timeout", "600", timeout=120
     )
     assert smoke.returncode == 1
-    assert "(9 spans found, 9 expected)" in smoke.stderr.splitlines()[0]
+    assert f"({SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected)" in smoke.stderr.splitlines()[0]
 
 
 def test_it_waits_for_the_spans_still_on_their_way(backend: Backend, tmp_path: Path) -> None:
@@ -334,7 +342,7 @@ def test_a_base_path_is_part_of_the_jaeger_url(jaeger_under_base_path: Backend, 
     url = f"{jaeger_under_base_path.jaeger.query_url}/jaeger"
     smoke = run_smoke_test(url, "--service", service, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 9 spans: {url}/trace/{trace_id}\n"
+    assert smoke.stdout == f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans: {url}/trace/{trace_id}\n"
 
     without = run_smoke_test(jaeger_under_base_path.jaeger, "--service", service, "--timeout", "20")
     assert without.returncode == 4
@@ -353,7 +361,9 @@ def test_https_with_a_ca_file_and_a_token_from_the_environment(backend: Backend,
         env = {"JAEGER_HEADERS": f"authorization=Bearer%20{TOKEN}", "JAEGER_CA_FILE": str(certs / "client" / "ca.pem")}
         smoke = run_smoke_test(proxy.url, "--service", service, "--timeout", "20", env=env)
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 9 spans: {proxy.url}/trace/{trace_id}\n"
+    assert (
+        smoke.stdout == f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans: {proxy.url}/trace/{trace_id}\n"
+    )
     assert TOKEN not in smoke.stdout + smoke.stderr
 
 
@@ -438,7 +448,7 @@ def test_the_smoke_test_asks_only_api_v3_and_passes_where_the_removed_endpoints_
         smoke = run_smoke_test(current.url, "--service", service, "--timeout", "20")
         asked = list(current.asked)
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
     assert asked and all(path.startswith("/api/v3/traces?") for path in asked)
     assert not any(is_removed(path) for path in asked)
 
@@ -453,7 +463,7 @@ def test_a_recorded_trace_passes_against_itself_and_the_next_run(
     recorded = tmp_path / "recorded.json"
     made = run_smoke_test(backend.jaeger, "--record", str(recorded), "--service", service, "--timeout", "20")
     assert made.returncode == 0, made.stderr
-    assert made.stdout.startswith(f"recorded: trace {trace_id} (9 spans) as {recorded}")
+    assert made.stdout.startswith(f"recorded: trace {trace_id} ({SPANS_PER_TRACE} spans) as {recorded}")
     document = json.loads(recorded.read_text())
     assert document["service"] == service
     # user.id is no semantic convention: the two GetUser calls are the same, folded into a count.
@@ -465,11 +475,11 @@ def test_a_recorded_trace_passes_against_itself_and_the_next_run(
     }
     by_id = run_smoke_test(backend.jaeger, "--expect", str(recorded), "--trace-id", trace_id, "--timeout", "20")
     assert by_id.returncode == 0, by_id.stderr
-    assert by_id.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert by_id.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
     next_id = app_trace(backend, service)
     newest = run_smoke_test(backend.jaeger, "--expect", str(recorded), "--timeout", "20")
     assert newest.returncode == 0, newest.stderr
-    assert newest.stdout.startswith(f"ok: trace {next_id} has the expected 9 spans")
+    assert newest.stdout.startswith(f"ok: trace {next_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 def test_a_span_over_its_duration_bound_fails_with_its_duration_and_an_annotation(
@@ -490,7 +500,8 @@ def test_a_span_over_its_duration_bound_fails_with_its_duration_and_an_annotatio
     )  # fmt: skip
     assert smoke.returncode == 1, smoke.stderr
     verdict = smoke.stderr.splitlines()[0]
-    assert verdict.startswith(f"FAIL: trace {trace_id} does not have the shape {too_tight} expects (9 spans found")
+    shape = f"FAIL: trace {trace_id} does not have the shape {too_tight} expects ({SPANS_PER_TRACE} spans found"
+    assert verdict.startswith(shape)
     annotation, group, *diff, end = smoke.stdout.splitlines()
     assert (annotation, group, end) == (
         f"::error title=jaeger-smoke::{verdict}",
@@ -593,7 +604,7 @@ def test_pip_installs_a_working_jaeger_smoke_command(backend: Backend, service: 
     checked = subprocess.run([str(command), "--service", service, "--timeout", "20"], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert checked.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 def _action(inputs: dict[str, str], workspace: Path, env: dict[str, str] | None = None) -> workflow.Result:
@@ -607,7 +618,7 @@ def test_the_action_checks_the_trace_and_writes_junit(backend: Backend, service:
     result = _action(inputs, tmp_path)
     assert result.passed, result.report()
     [step] = result.steps
-    assert step.output.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert step.output.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
     assert [case[1] for case in _junit(tmp_path / "smoke.xml")] == ["passed"] * 4
 
 
