@@ -2,7 +2,9 @@
 and the app's environment for it, a Docker Engine. What they are made of is in harness/."""
 
 import dataclasses
+import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,28 +105,58 @@ def docker_engine(request: pytest.FixtureRequest, running_engine: engine.Engine)
     return dataclasses.replace(running_engine, env={**running_engine.env, **MOVED_PORTS}, variables=MOVED_PORTS)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Workers run groups side by side (tests/run.sh: pytest-xdist, --dist loadgroup).
-    # The engine's tests publish the stack's host ports: two groups, each on ports of its
-    # own (docker_engine), its tests one at a time.
-    # A module whose tests share a server (a module-scoped fixture) stays on one worker,
-    # so that the server starts once. Every other test goes wherever a worker is free.
-    # The longest groups, the engine's and the scale pipeline's, are handed out first.
-    for item in items:
-        if "docker_engine" in item.fixturenames:
-            ports = "default ports" if item.get_closest_marker("default_ports") else "moved ports"
-            item.add_marker(pytest.mark.xdist_group(f"engine, {ports}"))
-        elif any(each.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for each in defs):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Workers run groups side by side (tests/run.sh: pytest-xdist). The engine's tests
+    # publish the stack's host ports: two groups, each on ports of its own (docker_engine),
+    # its tests one at a time. A module whose tests share a server (a module-scoped
+    # fixture) stays on one worker, so that the server starts once. Every other test goes
+    # wherever a worker is free. The longest groups are handed out first.
     items.sort(key=lambda item: _LONGEST_FIRST.get(_group(item), len(_LONGEST_FIRST)))
+    if groups_file := getattr(config, "workerinput", {}).get("groups_file"):
+        # For the scheduler below, in the process that hands the tests out.
+        scratch = Path(f"{groups_file}.{os.getpid()}")
+        scratch.write_text(json.dumps({item.nodeid: _group(item) for item in items if _group(item)}))
+        scratch.replace(groups_file)
 
 
 _LONGEST_FIRST = {"engine, default ports": 0, "engine, moved ports": 1, "tests.test_scale": 2}
 
 
 def _group(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("xdist_group")
-    return marker.args[0] if marker else None
+    if "docker_engine" in item.fixturenames:
+        return "engine, default ports" if item.get_closest_marker("default_ports") else "engine, moved ports"
+    if any(each.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for each in defs):
+        return item.module.__name__
+    return None
+
+
+# pytest-xdist's own `--dist loadgroup` marks a group in the test's id, which pytest 9 no
+# longer lets a plugin change: the workers write the groups to a file, and the scheduler,
+# xdist's by scope, takes each group as one scope.
+_GROUPS_FILE = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # pytest-xdist's hook, for each worker
+    if _GROUPS_FILE not in node.config.stash:
+        node.config.stash[_GROUPS_FILE] = Path(tempfile.mkdtemp(prefix="test-groups-")) / "groups.json"
+    node.workerinput["groups_file"] = str(node.config.stash[_GROUPS_FILE])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # pytest-xdist's hook
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            # Called once every worker has collected, so the file is written.
+            if self.groups is None:
+                self.groups = json.loads(config.stash[_GROUPS_FILE].read_text())
+            return self.groups.get(nodeid, nodeid)
+
+    return ByGroup(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -11,4 +11,4 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # Most tests wait on servers, not on the CPU: one worker more than there are cores.
-exec .venv/bin/python -m pytest --numprocesses "$(($(nproc) + 1))" --dist loadgroup "$@"
+exec .venv/bin/python -m pytest --numprocesses "$(($(nproc) + 1))" "$@"
