@@ -102,7 +102,10 @@ def test_in_the_collector_variants_only_the_collector_reaches_jaeger(name: str, 
     services = config["services"]
     assert set(services["app"]["networks"]) == {"telemetry"}
     assert set(services["otel-collector"]["networks"]) == {"telemetry", "backend"}
-    assert set(services["jaeger"]["networks"]) == {"backend"}
+    assert set(services["jaeger"]["networks"]) == {"backend", "ui"}  # ui: its published UI alone
+    assert [name for name, service in services.items() if "ui" in service["networks"]] == ["jaeger"]
+    # Nothing on the collector's hop to Jaeger needs a way out of the host.
+    assert config["networks"]["backend"]["internal"] is True
     # Jaeger's receiver is not published: the host reaches only its UI.
     assert [(port["target"], port["host_ip"]) for port in services["jaeger"]["ports"]] == [(16686, "127.0.0.1")]
 
