@@ -5,6 +5,7 @@ token only once it has read and decoded the message (a gRPC unary interceptor). 
 shapes of message: one large attribute (bytes), and as many empty spans as fit (objects:
 each span is 2 bytes on the wire and a whole span once decoded)."""
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -48,10 +49,11 @@ class Flood:
     payload: bytes  # a serialized request (export_request, tiny_spans_request)
     rounds: int
 
-    def run(self, target: str, timeout: float = 60) -> dict[str, int]:
+    def run(self, target: str, timeout: float = 60, stop: threading.Event | None = None) -> dict[str, int]:
         """Send `rounds` times `streams` requests on each of `connections` connections to
-        `target` (host:port, plaintext), all of a round at once, without a token; the
-        status codes the server answered, counted."""
+        `target` (host:port, plaintext), all of a round at once, without a token, or
+        fewer rounds if `stop` is set meanwhile; the status codes the server answered,
+        counted."""
         payload = self.payload
         # A local subchannel pool per channel: one TCP connection each, not one shared.
         options = [("grpc.use_local_subchannel_pool", 1), ("grpc.max_send_message_length", -1)]
@@ -63,6 +65,8 @@ class Flood:
         deadline = time.monotonic() + timeout
         try:
             for _ in range(self.rounds):
+                if stop is not None and stop.is_set():
+                    break
                 pending = [call.future(payload, timeout=max(deadline - time.monotonic(), 1))
                            for call in calls for _ in range(self.streams)]  # fmt: skip
                 for each in pending:  # gRPC's own futures: waited on one by one
