@@ -13,28 +13,23 @@ files carry `replace`/`exclude` directives, which Go only honours in the main mo
 So the module is downloaded through the Go module proxy (checked against the checksum
 database) and built inside its own directory, where its go.mod is the main one.
 
-Binaries are cached outside the repository, one folder per name and version (and
-manifest), so a second run costs nothing. `python -m harness.binaries` builds them all.
+Binaries are cached outside the repository (harness/cache.py), one folder per name and
+version (and manifest). `python -m harness.binaries` builds them all.
 """
 
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from harness import REPO
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "otel-python-jaeger-reference"
+from harness.cache import cache_dir, made_once
 
 
 def _go(*args: str, cwd: Path | str | None = None, **env: str) -> str:
@@ -106,11 +101,56 @@ class BuiltCollector:
         (work / "build" / self.name).rename(target)
 
 
-# The image compose.yaml runs is jaegertracing/all-in-one:1.55 (tests check the two agree).
-JAEGER = GoModuleBinary("jaeger-all-in-one", "github.com/jaegertracing/jaeger", "v1.55.0", "./cmd/all-in-one")
-# Jaeger v2.13.0 (compose.jaeger-v2.yaml), the `jaeger` command of the same module: the
-# proxy serves v2's code under the module's v1 version numbering, v1.76.0 = v2.13.0.
-JAEGER_V2 = GoModuleBinary("jaeger", "github.com/jaegertracing/jaeger", "v1.76.0", "./cmd/jaeger")
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML with compose's own tags (`!override`, `!reset`) read as plain values."""
+
+
+def _untagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> object:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+_ComposeLoader.add_multi_constructor("!", _untagged)
+
+
+def pinned_image(path: Path, service: str) -> str:
+    """The image a service of the compose file (or fragment) at `path` runs by default: its
+    `image:`, with `${VARIABLE:-default}` read as compose reads it when VARIABLE is unset."""
+    image = str(yaml.load(path.read_text(), _ComposeLoader)["services"][service]["image"])
+    variable = re.fullmatch(r"\$\{\w+:-(.+)\}", image)
+    return variable[1] if variable else image
+
+
+def jaeger_module_version(image: str) -> str:
+    """The version of Jaeger's Go module whose code a Jaeger image runs: 1.X is v1.X.0.
+    Jaeger v2's code is released in the same module under its v1 numbering, each v2
+    release together with a v1 one, from v2.0.0 = v1.63.0 on: so v2.X.Y = v1.(X+63).Y
+    (v2.13.0 = v1.76.0, its CHANGELOG's "v1.76.0 / v2.13.0")."""
+    tag = image.partition("@")[0].rpartition(":")[2]
+    version = re.fullmatch(r"([12])\.(\d+)(?:\.(\d+))?", tag)
+    if not version:
+        raise ValueError(f"{image}: not a Jaeger 1.x or 2.x tag")
+    major, minor, patch = version[1], int(version[2]), version[3] or "0"
+    return f"v1.{minor}.{patch}" if major == "1" else f"v1.{minor + 63}.{patch}"
+
+
+# Jaeger all-in-one, the image compose.yaml runs.
+JAEGER = GoModuleBinary(
+    "jaeger-all-in-one",
+    "github.com/jaegertracing/jaeger",
+    jaeger_module_version(pinned_image(REPO / "compose.yaml", "jaeger")),
+    "./cmd/all-in-one",
+)
+# Jaeger v2, the image jaeger-v2-image.yaml pins: the `jaeger` command of the same module.
+JAEGER_V2 = GoModuleBinary(
+    "jaeger",
+    "github.com/jaegertracing/jaeger",
+    jaeger_module_version(pinned_image(REPO / "jaeger-v2-image.yaml", "jaeger")),
+    "./cmd/jaeger",
+)
 COLLECTOR = BuiltCollector(REPO / "harness" / "otel-collector-builder.yaml")
 COMPOSE = GoModuleBinary(
     "docker-compose",
@@ -132,17 +172,7 @@ ALL = (JAEGER, JAEGER_V2, COLLECTOR, COMPOSE, OLD_COMPOSE)
 
 def ensure(binary: GoModuleBinary | BuiltCollector) -> Path:
     """Return the cached binary, building it first if it is not there yet."""
-    if binary.path.is_file():
-        return binary.path
-    print(f"building {binary.path.parent.name}, once", file=sys.stderr, flush=True)
-    binary.path.parent.mkdir(parents=True, exist_ok=True)
-    # Build in a scratch folder next to the final path, then rename: a killed build
-    # never leaves half a binary.
-    with tempfile.TemporaryDirectory(dir=binary.path.parent) as scratch:
-        target = Path(scratch) / binary.name
-        binary.build(target)
-        target.rename(binary.path)
-    return binary.path
+    return made_once(binary.path, binary.build, f"building {binary.path.parent.name}")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 The Docker tests (marker `docker`) need a real engine. When `docker info` answers, they
 use it. Otherwise, as root with apt (the test machines), Debian's `docker.io` is
 installed if it is missing and `dockerd` is started for the run, then stopped at its
-end. Compose is the v2 binary the tests already build, given to the docker CLI as its
+end: once the last test worker using it is done (each holds a shared lock while it
+does). Compose is the v2 binary the tests already build, given to the docker CLI as its
 plugin through a DOCKER_CONFIG folder of the run's own: nothing of the user's changes.
 """
 
+import fcntl
 import os
 import shutil
 import signal
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import binaries
+from harness.cache import cache_dir
 
 START_TIMEOUT = 90.0
 
@@ -62,33 +65,57 @@ def _compose_plugin(folder: Path) -> dict[str, str]:
     return {**os.environ, "DOCKER_CONFIG": str(folder)}
 
 
+def _lock(name: str) -> int:
+    path = cache_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
 @contextmanager
 def running(folder: Path) -> Iterator[Engine]:
-    """An engine for the run; raises NoEngine with the reason when there can be none."""
+    """An engine for the run; raises NoEngine with the reason when there can be none.
+    Test workers side by side share it: one starts it, the last one done stops it."""
     env = _compose_plugin(folder / "docker-config")
-    if _answers(env):
-        yield Engine(env, started=False)
-        return
+    starting, using = _lock("dockerd-start.lock"), _lock("dockerd-users.lock")
+    daemon = None
+    try:
+        fcntl.flock(starting, fcntl.LOCK_EX)  # one worker at a time looks, and starts it
+        if not _answers(env):
+            daemon = _start_dockerd(env, folder / "dockerd.log")
+        fcntl.flock(using, fcntl.LOCK_SH)
+        fcntl.flock(starting, fcntl.LOCK_UN)
+        yield Engine(env, started=daemon is not None)
+    finally:
+        if daemon is not None:
+            fcntl.flock(starting, fcntl.LOCK_EX)  # no one starts to use it now,
+            fcntl.flock(using, fcntl.LOCK_EX)  # and the others are done with it
+            _stop(daemon)
+        os.close(starting)
+        os.close(using)
+
+
+def _start_dockerd(env: dict[str, str], log: Path) -> subprocess.Popen:
     if not shutil.which("dockerd"):
         apt_install("docker.io")
     if not shutil.which("docker"):
         raise NoEngine("docker.io is installed but has no docker command")
-    log = folder / "dockerd.log"
     with log.open("wb") as out:
         daemon = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(env):
-            if daemon.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
-                raise NoEngine(f"dockerd did not start (exit {daemon.poll()}):\n{tail}")
-            time.sleep(0.5)
-        yield Engine(env, started=True)
-    finally:
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(env):
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            _stop(daemon)
+            tail = log.read_text(errors="replace")[-2000:]
+            raise NoEngine(f"dockerd did not start (exit {daemon.poll()}):\n{tail}")
+        time.sleep(0.5)
+    return daemon
+
+
+def _stop(daemon: subprocess.Popen) -> None:
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait()

@@ -7,7 +7,7 @@ Maven resolves them (`mvn dependency:copy-dependencies` on a throwaway pom listi
 artifacts), checked against the checksums Maven Central publishes.
 
 Jars are cached outside the repository, one folder per engine and version
-(`~/.cache/otel-python-jaeger-reference/kafka-4.1.1/lib`), so a second run costs
+(`~/.cache/otel-python-jaeger-reference/kafka-<version>/lib`), so a second run costs
 nothing; Maven's own repository is a scratch folder, removed once the jars are copied.
 `python -m harness.java_engines` fetches both, installing Maven (and Java) with apt
 where they are missing and this is root.
@@ -17,11 +17,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.binaries import cache_dir
+from harness import REPO
+from harness.binaries import pinned_image
+from harness.cache import cache_dir, made_once
 
 # Java 17: what cassandra:5.0 and the Kafka 4 scripts run on, and the oldest both support.
 JAVA_MAJOR = 17
@@ -73,16 +74,21 @@ class MavenEngine:
         )  # fmt: skip
 
 
-# Kafka 4.1 (compose.scale.yaml runs apache/kafka:4.1.1): the broker (kafka_2.13), the
-# admin tools compose's kafka-topics service runs (kafka-tools), and the binding that
-# sends Kafka's SLF4J logging to its Log4j 2, as Kafka's own distribution does.
+def _image_version(service: str) -> str:
+    """The version of the image compose.scale.yaml runs for `service`: its tag."""
+    return pinned_image(REPO / "compose.scale.yaml", service).partition("@")[0].rpartition(":")[2]
+
+
+# Kafka, the version of compose.scale.yaml's image: the broker (kafka_2.13), the admin
+# tools compose's kafka-topics service runs (kafka-tools), and the binding that sends
+# Kafka's SLF4J logging to its Log4j 2, as Kafka's own distribution does.
 KAFKA = MavenEngine(
     "kafka",
-    "4.1.1",
+    _image_version("kafka"),
     ("org.apache.kafka:kafka_2.13", "org.apache.kafka:kafka-tools", "org.apache.logging.log4j:log4j-slf4j-impl:2.24.3"),
 )
-# Cassandra 5.0 (compose.scale.yaml runs cassandra:5.0.6): the server and its dependencies.
-CASSANDRA = MavenEngine("cassandra", "5.0.6", ("org.apache.cassandra:cassandra-all",))
+# Cassandra, the version of compose.scale.yaml's image: the server and its dependencies.
+CASSANDRA = MavenEngine("cassandra", _image_version("cassandra"), ("org.apache.cassandra:cassandra-all",))
 ALL = (KAFKA, CASSANDRA)
 
 
@@ -113,17 +119,7 @@ def java() -> str:
 
 def ensure(engine: MavenEngine) -> Path:
     """Return the engine's folder of jars, fetching them first if they are not there yet."""
-    if engine.path.is_dir():
-        return engine.path
-    print(f"fetching {engine.name} {engine.version} from Maven Central, once", file=sys.stderr, flush=True)
-    engine.path.parent.mkdir(parents=True, exist_ok=True)
-    # Fetched into a scratch folder next to the final one, then renamed: an interrupted
-    # fetch never leaves half the jars.
-    with tempfile.TemporaryDirectory(dir=engine.path.parent) as scratch:
-        target = Path(scratch) / "lib"
-        engine.fetch(target)
-        target.rename(engine.path)
-    return engine.path
+    return made_once(engine.path, engine.fetch, f"fetching {engine.name} {engine.version} from Maven Central")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ the native tests run, built static), at upstream's path, run as upstream's user.
 Each is tagged with a hash of what it is built from, so it is built once per source.
 """
 
+import fcntl
 import functools
 import hashlib
 import io
@@ -41,6 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness import binaries, cassandra, cql, engine, java_engines, kafka
+from harness.cache import cache_dir
 
 HERE = Path(__file__).resolve().parent / "standins"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -76,9 +78,15 @@ def _checked(completed: subprocess.CompletedProcess[bytes], what: str) -> None:
 
 
 def _once(tag: str, build: Callable[[str], None]) -> str:
-    if not exists(tag):
-        print(f"building stand-in image {tag}, once", file=sys.stderr, flush=True)
-        build(tag)
+    if exists(tag):
+        return tag
+    lock = cache_dir() / "stand-ins.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another test worker may be building it: wait
+        if not exists(tag):
+            print(f"building stand-in image {tag}, once", file=sys.stderr, flush=True)
+            build(tag)
     return tag
 
 

@@ -3,8 +3,10 @@
 The Docker tests do not keep a second copy of what the workflow does: they read
 `.github/workflows/smoke.yml` and, for one entry of its matrix, run its `run:` steps in
 order with the job's environment (`${{ matrix.* }}` filled in), in a copy of the
-repository as `actions/checkout` would leave it. `uses:` steps are skipped. Lines a
-step appends to $GITHUB_ENV reach the steps after it; a step without `if:` runs only
+repository as `actions/checkout` would leave it. A `uses:` step of a local action
+(`uses: ./smoke`) runs that action (below); other `uses:` steps are skipped. Lines a
+step appends to $GITHUB_ENV reach the steps after it, and those it appends to
+$GITHUB_OUTPUT are its outputs (Result.outputs); a step without `if:` runs only
 while all before it passed, an `if: always()` step runs regardless. Anything else the
 runner here does not know (another `if:`, an expression left in a script) fails the
 run instead of being skipped, so a change to the workflow is tested, not ignored.
@@ -54,6 +56,8 @@ class Step:
 @dataclass
 class Result:
     steps: list[Step] = field(default_factory=list)
+    # Each step's outputs (`name=value` lines it appended to $GITHUB_OUTPUT), by its id.
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -79,13 +83,14 @@ def _fill(value: str, contexts: Mapping[str, Mapping[str, str]]) -> str:
     return filled
 
 
-def runs(path: Path = WORKFLOW) -> list[Run]:
-    """Every matrix entry of the workflow's job that runs the stack (`compose-smoke`)."""
-    job = yaml.safe_load(path.read_text())["jobs"]["compose-smoke"]
+def runs(path: Path = WORKFLOW, job_name: str = "compose-smoke") -> list[Run]:
+    """Every matrix entry of a job of the workflow (by default the one that runs the
+    stack); a job without a matrix is one run."""
+    job = yaml.safe_load(path.read_text())["jobs"][job_name]
     result = []
-    for matrix in job["strategy"]["matrix"]["include"]:
+    for matrix in (job.get("strategy") or {}).get("matrix", {}).get("include") or [{}]:
         env = {name: _fill(str(value), {"matrix": matrix}) for name, value in (job.get("env") or {}).items()}
-        result.append(Run(_fill(job.get("name", ""), {"matrix": matrix}), env, job["steps"]))
+        result.append(Run(_fill(job.get("name", job_name), {"matrix": matrix}), env, job["steps"]))
     return result
 
 
@@ -110,12 +115,13 @@ def execute(
     right before the first `if: always()` step (the clean-up), while the stack is up."""
     github_env = workdir.parent / f"{workdir.name}.github_env"
     github_env.write_text("")
+    github_output = workdir.parent / f"{workdir.name}.github_output"
     step_env = {**env, **run.env, "CI": "true", "GITHUB_ENV": str(github_env), "GITHUB_WORKSPACE": str(workdir)}
     result, checked, masked = Result(), False, set[str]()
     for number, step in enumerate(run.steps, 1):
-        if "run" not in step:
-            if "uses" not in step:
-                raise ValueError(f"step {number} has neither run nor uses")
+        if "run" not in step and "uses" not in step:
+            raise ValueError(f"step {number} has neither run nor uses")
+        if "run" not in step and not step["uses"].startswith("./"):
             continue
         condition = str(step.get("if", "")).strip()
         if condition not in ("", "always()"):
@@ -128,8 +134,22 @@ def execute(
         for line in github_env.read_text().splitlines():
             name, _, value = line.partition("=")
             step_env[name] = value
-        script = _fill(step["run"], {"matrix": {}})
-        step_result = _run_script(step.get("name", script), script, workdir, step_env)
+        own_env = {name: _fill(str(value), {"matrix": {}}) for name, value in (step.get("env") or {}).items()}
+        if "uses" in step:
+            # A local action, from the checked-out workspace, as GitHub runs it.
+            inputs = {name: _fill(str(value), {"matrix": {}}) for name, value in (step.get("with") or {}).items()}
+            ran = execute_action(workdir / step["uses"], inputs, workdir, {**step_env, **own_env})
+            output = "".join(each.output for each in ran.steps)
+            step_result = Step(step.get("name", step["uses"]), 0 if ran.passed else 1, output)
+        else:
+            github_output.write_text("")
+            script = _fill(step["run"], {"matrix": {}})
+            step_result = _run_script(
+                step.get("name", script), script, workdir, {**step_env, **own_env, "GITHUB_OUTPUT": str(github_output)}
+            )
+            if "id" in step:
+                lines = github_output.read_text().splitlines()
+                result.outputs[step["id"]] = dict(line.partition("=")[::2] for line in lines)
         # As GitHub does: a value a step masked never shows in any step's output.
         masked.update(MASK.findall(step_result.output))
         for secret in masked:

@@ -1,6 +1,6 @@
 """The reference and the proving ground, apart. The reference is what a user copies: the
 app, the smoke test's package, the scripts a user runs beside compose, the compose files
-and every configuration they mount. The proving ground is tests/, harness/ and
+and every configuration they mount, and the GitHub workflow that runs them. The proving ground is tests/, harness/ and
 benchmarks/: it may import and name the reference; the reference never names it."""
 
 import ast
@@ -19,18 +19,18 @@ def reference_files() -> list[Path]:
     """Every file of the reference the repository tracks."""
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     paths = [REPO / name for name in tracked.split()]
-    top = {"compose.yaml", "hardening.yaml", "otel-collector-config.yaml", "jaeger-v2-config.yaml",
-           "expected-trace.json", ".env.example"}  # fmt: skip
+    top = {"compose.yaml", "hardening.yaml", "tls.yaml", "jaeger-v2-image.yaml", "otel-collector-config.yaml",
+           "jaeger-v2-config.yaml", "expected-trace.json", ".env.example"}  # fmt: skip
     return [
         path for path in paths
-        if path.parts[len(REPO.parts)] in ("app", "smoke", "scripts", "scale", "limits")
+        if path.parts[len(REPO.parts)] in ("app", "smoke", "scripts", "scale", "limits", ".github")
         or path.name in top or re.fullmatch(r"compose\.[\w-]+\.yaml", path.name)
     ]  # fmt: skip
 
 
 def test_the_reference_is_what_the_layout_says() -> None:
     found = {path.relative_to(REPO).parts[0] for path in reference_files()}
-    assert {"app", "smoke", "scripts", "scale", "limits", "compose.yaml", "hardening.yaml"} <= found
+    assert {"app", "smoke", "scripts", "scale", "limits", ".github", "compose.yaml", "hardening.yaml"} <= found
     assert not found & set(PROVING_GROUND)
 
 

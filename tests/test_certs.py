@@ -12,6 +12,7 @@ import pytest
 
 from harness.files import access_besides_the_owner
 from harness.user_scripts import make_certs
+from inprocess_grpc.traced_run import DEFAULT_SERVICE_NAME
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +54,11 @@ def test_the_ca_can_sign_only_end_certificates(certs: Path) -> None:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "CA:TRUE, pathlen:0" in text
+
+
+def test_the_apps_certificate_names_the_app_as_jaeger_lists_it(certs: Path) -> None:
+    subject = subprocess.run(
+        ["openssl", "x509", "-noout", "-subject", "-nameopt", "sep_multiline", "-in", str(certs / "client/client.pem")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"CN={DEFAULT_SERVICE_NAME}" in subject.split()

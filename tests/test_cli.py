@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from harness.app import BASE_ENV, assert_one_line_error, run_app
+from harness.app import BASE_ENV, SPANS_PER_TRACE, assert_one_line_error, run_app
 from harness.servers import free_port
 
 pytestmark = pytest.mark.fast
@@ -39,7 +39,9 @@ def test_backend_down_prints_the_data_then_one_line_and_status_3_within_the_time
     result = run_app(env, timeout=60)
     assert result.returncode == 3
     assert result.stdout.splitlines() == ["{}", JOHN_JSON]
-    assert_one_line_error(result.stderr, "export failed, 9 of 9 spans not delivered", "UNAVAILABLE")
+    assert_one_line_error(
+        result.stderr, f"export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered", "UNAVAILABLE"
+    )
 
 
 def test_with_the_sdk_disabled_it_runs_and_says_no_trace_was_recorded() -> None:

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import inprocess_grpc.__main__ as one_trace
-from harness.app import span_names
+from harness.app import SPANS_PER_TRACE, span_names
 from inprocess_grpc import load, traced_run, users
 from inprocess_grpc.env_checks import ConfigError
 
@@ -137,8 +137,8 @@ def test_a_backend_that_fails_every_export_is_exit_status_3_with_the_spans_count
     out, err = capsys.readouterr()
     assert out.splitlines() == ["{}", JOHN_JSON]
     assert err == (
-        "inprocess-grpc: export failed, 9 of 9 spans not delivered: the backend did not take them within "
-        "OTEL_EXPORTER_OTLP_TIMEOUT\n"
+        f"inprocess-grpc: export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered: "
+        "the backend did not take them within OTEL_EXPORTER_OTLP_TIMEOUT\n"
     )
 
 
@@ -153,8 +153,8 @@ def test_the_exporters_logged_error_becomes_the_hint_and_reaches_stderr_only_wit
     backend.result, backend.error = SpanExportResult.FAILURE, (grpc.StatusCode.UNAVAILABLE, details)
     error = f"Failed to export traces to 127.0.0.1:4317, error code: StatusCode.UNAVAILABLE, error details: {details}"
     said = (
-        "inprocess-grpc: export failed, 9 of 9 spans not delivered: nothing listens there: is the backend "
-        f"running, and is the port right? ({error})\n"
+        f"inprocess-grpc: export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered: "
+        f"nothing listens there: is the backend running, and is the port right? ({error})\n"
     )
     assert one_trace.main(["--sdk-logs"] if sdk_logs else [], exporter=backend) == 3
     shown = f"ERROR {BACKEND_LOG}: {error}\n" if sdk_logs else ""
@@ -387,7 +387,8 @@ def test_a_load_run_shows_the_sdks_logs_with_sdk_logs(
     error = "Failed to export traces to 127.0.0.1:4317, error code: StatusCode.INTERNAL, error details: boom"
     assert load.main(["--sdk-logs"], exporter=backend) == 3
     assert capsys.readouterr().err == (
-        f"ERROR {BACKEND_LOG}: {error}\ninprocess-grpc: export failed, 9 of 9 spans not delivered: {error}\n"
+        f"ERROR {BACKEND_LOG}: {error}\n"
+        f"inprocess-grpc: export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered: {error}\n"
     )
 
 
@@ -425,7 +426,7 @@ def test_the_load_summary_comes_before_the_verdict_when_both_go_to_one_file(
     load.main(["--repeat", "1"], exporter=backend)
     first, second = both.getvalue().decode().splitlines()
     assert json.loads(first)["traces"] == 1
-    assert second == "inprocess-grpc: 1 traces, 9 spans delivered"
+    assert second == f"inprocess-grpc: 1 traces, {SPANS_PER_TRACE} spans delivered"
 
 
 def test_the_load_help_says_what_each_option_does(

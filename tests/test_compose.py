@@ -7,8 +7,8 @@ import pytest
 
 from harness import REPO, binaries, compose, variants
 
-# Every combination of compose files the workflow and the docs name (harness/variants.py),
-# on one machine; the scale variant's: tests/test_scale_compose.py.
+# Every combination of compose files the project supports (harness/variants.py), on one
+# machine; the scale variant's: tests/test_scale_compose.py.
 VARIANTS = variants.on_one_machine()
 COLLECTOR = ("compose.yaml", "compose.collector.yaml")
 PINNED_IMAGE = re.compile(r"^(?P<name>[a-z0-9./_-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
@@ -44,8 +44,18 @@ def test_env_example_documents_the_defaults(compose_config: dict) -> None:
 
 
 def test_jaeger_is_the_all_in_one_image_of_the_version_the_tests_build(compose_config: dict) -> None:
-    major_minor = ".".join(binaries.JAEGER.version.lstrip("v").split(".")[:2])
-    assert _image(compose_config, "jaeger") == ("jaegertracing/all-in-one", major_minor)
+    image = compose_config["services"]["jaeger"]["image"]
+    assert _image(compose_config, "jaeger")[0] == "jaegertracing/all-in-one"
+    assert binaries.JAEGER.version == binaries.jaeger_module_version(image)
+
+
+def test_the_go_module_of_a_jaeger_image_follows_its_version() -> None:
+    # Jaeger's CHANGELOG: "v1.63.0 / v2.0.0 (2024-11-10)", each v2 release beside a v1 one.
+    assert binaries.jaeger_module_version("jaegertracing/all-in-one:1.55@sha256:0") == "v1.55.0"
+    assert binaries.jaeger_module_version("jaegertracing/jaeger:2.0.0") == "v1.63.0"
+    assert binaries.jaeger_module_version("jaegertracing/jaeger:2.1.2") == "v1.64.2"
+    with pytest.raises(ValueError, match=r"not a Jaeger 1\.x or 2\.x tag"):
+        binaries.jaeger_module_version("jaegertracing/jaeger:latest")
 
 
 def test_the_direct_stack_publishes_the_ui_and_the_receiver(compose_config: dict) -> None:
@@ -146,18 +156,20 @@ def test_each_tls_container_mounts_only_its_own_certificates_folder(variant: dic
 
 
 # The one image no public source gave a digest for (no registry can be asked from here):
-# pinned by exact tag, the version the tests build, until someone who can pull it pins it.
-NO_PUBLIC_DIGEST = {"jaegertracing/jaeger:2.13.0"}
+# Jaeger v2's, pinned by exact tag, the version the tests build, until someone who can
+# pull it pins it.
+NO_PUBLIC_DIGEST = {binaries.pinned_image(REPO / "jaeger-v2-image.yaml", "jaeger")}
 
 
 def test_every_image_of_every_compose_file_is_pinned_by_digest() -> None:
-    # Read as written (the `image:` lines), not resolved: every file, every service.
+    # As compose resolves them, variables at their defaults: every combination, every service.
     images = {
-        (path.name, number): image
-        for path in (REPO / "compose.yaml", *sorted(REPO.glob("compose.*.yaml")))
-        for number, image in enumerate(re.findall(r"^\s+image:\s*(\S+)", path.read_text(), re.M))
+        (variants.label(files), name): service["image"]
+        for files in variants.COMBINATIONS
+        for name, service in compose.resolve(*files, variables={"COLLECTOR_AUTH_TOKEN": "t"})["services"].items()
+        if "build" not in service
     }
-    assert len(images) >= 9
+    assert len(set(images.values())) >= 5  # all-in-one, v2, the collector, Kafka, Cassandra
     unpinned = {where: image for where, image in images.items() if not PINNED_IMAGE.match(image)}
     assert set(unpinned.values()) == NO_PUBLIC_DIGEST, unpinned
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import compose
-from harness.app import exported_trace_id, launcher, run_app, run_app_timing_its_end, run_load
+from harness.app import SPANS_PER_TRACE, exported_trace_id, launcher, run_app, run_app_timing_its_end, run_load
 from harness.native import running_natively
 from harness.servers import free_port
 from harness.smoke import run_smoke_test
@@ -41,7 +41,7 @@ def test_under_the_distro_the_trace_is_the_same_and_exported_once(path: str, tmp
         # show as extra spans or a second root.
         smoke = run_smoke_test(stack.jaeger, "--trace-id", trace_id, "--timeout", "20")
         assert smoke.returncode == 0, smoke.stderr
-        assert f"ok: trace {trace_id} has the expected 9 spans" in smoke.stdout
+        assert f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans" in smoke.stdout
 
 
 def test_under_the_distro_a_wrong_token_still_fails_the_run_with_its_hint(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def _backend_down(config: compose.Config) -> dict[str, str]:
 
 def test_under_the_distro_a_backend_down_ends_a_default_run_within_the_export_timeout_plus_two_seconds() -> None:
     config = compose.resolve("compose.yaml", DISTRO)
-    # The default run's 9 spans are one batch: the SDK's flush takes one export, bounded
+    # The default run's spans (one trace) are one batch: the SDK's flush takes one export, bounded
     # by the exporter's timeout (retries included). Timed from the end of the lookups: the
     # distro's start-up, slower still on a loaded machine, is no part of the promise.
     result, flush_and_exit = run_app_timing_its_end(_backend_down(config), launcher=launcher(config))

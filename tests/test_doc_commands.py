@@ -28,7 +28,7 @@ import pytest
 from harness import REPO, compose, compose_project, engine, standins, workflow
 from harness.servers import wait_until
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.default_ports]
 
 PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 BLOCK = re.compile(r"(?:<!-- illustration: (?P<why>[^>]*) -->\n)?```(?P<lang>sh|bash|console)\n(?P<body>.*?)```", re.S)
@@ -40,6 +40,7 @@ ILLUSTRATIONS = {
     ("docs/testing.md", "./tests/mutation.sh"),
     ("docs/testing.md", "rm -rf ~/.cache/otel-python-jaeger-reference .venv"),
     ("docs/performance.md", "./benchmarks/run.sh [NAME ...] [--quick]"),
+    ("docs/jaeger-v2.md", "export JAEGER_V2_IMAGE=jaegertracing/jaeger:2.22.0"),
 }  # fmt: skip
 THIS_RUN = "./tests/run.sh"
 COMMAND_TIMEOUT = 900  # a hang, not a bound: the first `up --build` builds the app image

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from harness import compose_project, engine, variants
-from harness.app import exported_trace_id
+from harness.app import SPANS_PER_TRACE, exported_trace_id
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 
-pytestmark = [pytest.mark.docker, pytest.mark.scale]
+pytestmark = [pytest.mark.docker, pytest.mark.scale, pytest.mark.default_ports]
 
 FILES = ":".join(variants.past_one_machine()["collector+scale"])
 QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
@@ -52,7 +52,7 @@ def _app_run(stack: compose_project.Project) -> str:
 def _trace_in_query(trace_id: str, timeout: float = 60) -> None:
     found = run_smoke_test(QUERY, "--trace-id", trace_id, "--timeout", str(timeout), timeout=timeout + 30)
     assert found.returncode == 0, found.stdout + found.stderr
-    assert found.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert found.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 def test_up_starts_the_pipeline_in_order_and_the_apps_trace_reaches_query(pipeline: compose_project.Project) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import REPO, compose, workflow
-from harness.app import BASE_ENV, app_command, exported_trace_id, run_app, trace_link
+from harness.app import BASE_ENV, SPANS_PER_TRACE, app_command, exported_trace_id, run_app, trace_link
 from harness.servers import Jaeger
 from harness.smoke import run_smoke_test
 from jaeger_smoke.api import JaegerClient
@@ -35,7 +35,7 @@ def test_the_compose_environment_delivers_the_trace_the_smoke_test_expects(jaege
 
     smoke = run_smoke_test(jaeger, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
-    assert f"ok: trace {trace_id} has the expected 9 spans" in smoke.stdout
+    assert f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans" in smoke.stdout
 
 
 def test_the_link_to_the_trace_follows_jaeger_url(jaeger: Jaeger, app_env: dict) -> None:
@@ -71,7 +71,7 @@ def test_sigterm_ends_the_run_and_flushes_every_span(jaeger: Jaeger, app_env: di
     trace_id = exported_trace_id(stderr)
     smoke = run_smoke_test(jaeger, "--trace-id", trace_id, "--expect", str(tmp_path / "cut-short.json"))
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 # --- the checks can fail: a broken app, a broken compose file, a weakened shape check

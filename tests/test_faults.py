@@ -85,7 +85,10 @@ def test_backend_down_a_default_run_ends_within_the_export_timeout_plus_two_seco
     result, flush_and_exit = run_app_timing_its_end(env)
     assert result.returncode == EXIT_EXPORT_FAILED
     [line] = result.stderr.splitlines()
-    assert "export failed, 9 of 9 spans not delivered" in line and "nothing listens there" in line
+    assert (
+        f"export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered" in line
+        and "nothing listens there" in line
+    )
     assert flush_and_exit <= EXPORT_TIMEOUT + 2
 
 

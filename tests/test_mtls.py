@@ -1,5 +1,5 @@
 """Asking for mTLS always means mTLS. In every combination of compose files the project
-names (the workflow, the docs, the compose files' headers: harness/variants.py) that
+supports (harness/variants.py, which the workflow, docs and compose headers follow) that
 holds an mTLS overlay, with or without its TLS overlay, on Jaeger 1.55 and v2, the
 server the app sends to takes the app with its certificate, and refuses an app without
 a client certificate and one whose certificate another CA signed. Natively, against the
@@ -15,15 +15,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness import compose, compose_project, engine, variants
-from harness.app import run_app
+from harness.app import SPANS_PER_TRACE, run_app
 from harness.native import running_collector_as_configured, running_jaeger_as_configured
 from harness.servers import free_port
 from harness.user_scripts import collector_token
 
-COMBINATIONS = sorted(files for files in variants.named() if any("mtls" in name for name in files))
+COMBINATIONS = [files for files in variants.COMBINATIONS if any("mtls" in name for name in files)]
 CLIENT_PAIR = ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
 REFUSED = (
-    "export failed, 9 of 9 spans not delivered: the server wants a client certificate its CA signed (mTLS):"
+    f"export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered: "
+    "the server wants a client certificate its CA signed (mTLS):"
     " set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE"
 )
 

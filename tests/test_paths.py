@@ -16,14 +16,14 @@ from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from harness import REPO, binaries, compose, variants
-from harness.app import launcher, run_app
+from harness.app import SPANS_PER_TRACE, launcher, run_app
 from harness.native import running_natively
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 from harness.user_scripts import collector_token
 from jaeger_smoke.api import JaegerClient
 
-# Every combination the workflow and the docs name, on one machine (harness/variants.py):
+# Every combination the project supports, on one machine (harness/variants.py):
 # straight or through the collector, plaintext, TLS or mTLS, explicit or zero-code, on
 # Jaeger 1.55 and v2.
 PATHS = variants.on_one_machine()
@@ -125,7 +125,9 @@ def test_each_mistake_fails_in_one_clear_line_and_nothing_reaches_jaeger(
         assert result.returncode == wrong.status, result.stderr
         [line] = result.stderr.splitlines()
         assert wrong.says in line
-        assert ("export failed, 9 of 9 spans not delivered" in line) == (wrong.status == 3)
+        assert (f"export failed, {SPANS_PER_TRACE} of {SPANS_PER_TRACE} spans not delivered" in line) == (
+            wrong.status == 3
+        )
         assert variables["COLLECTOR_AUTH_TOKEN"] not in result.stderr + result.stdout
 
         # A canary sent right after on the right settings arrives; by then, anything the

@@ -96,7 +96,7 @@ class Census:
     spans: int  # distinct spans stored (span ids, trace by trace)
     stored_twice: int  # spans whose id shows more than once in their trace
     traces: int
-    incomplete: int  # traces with other than the app's 9 spans
+    incomplete: int  # traces with other than the app's SPANS_PER_TRACE spans
 
 
 def census(query: Jaeger, service: str, since: float, until: float) -> Census:
@@ -289,9 +289,9 @@ def test_the_trace_goes_through_every_tier_and_the_smoke_test_passes_against_que
     assert result.returncode == 0, result.stderr
     smoke = run_smoke_test(pipeline.query, "--timeout", "30")
     assert smoke.returncode == 0, smoke.stderr
-    assert "has the expected 9 spans" in smoke.stdout
-    # Nothing else sends: each hop passed on exactly the app's 9 spans.
-    assert {hop: metric(*where) - before[hop] for hop, where in hops.items()} == dict.fromkeys(hops, 9)
+    assert f"has the expected {SPANS_PER_TRACE} spans" in smoke.stdout
+    # Nothing else sends: each hop passed on exactly the app's trace, all its spans.
+    assert {hop: metric(*where) - before[hop] for hop, where in hops.items()} == dict.fromkeys(hops, SPANS_PER_TRACE)
 
 
 # --- credentials: nothing reaches Kafka or Cassandra without them

@@ -15,8 +15,9 @@ from harness.kafka import read_properties
 from harness.listeners import listening
 from harness.user_scripts import collector_token
 
-# The scale variant's combinations the workflow and the docs name (harness/variants.py).
+# The scale variant's combinations the project supports (harness/variants.py).
 VARIANTS = variants.past_one_machine()
+V2_FILES = ("compose.yaml", variants.V2)
 GO_SERVICES = {"jaeger", "jaeger-collector", "jaeger-ingester", "otel-collector"}
 JVM_SERVICES = {"kafka", "kafka-topics", "cassandra", "cassandra-setup"}  # their images'
 ONE_SHOTS = {"app", "kafka-topics", "cassandra-setup"}  # one run, one exit status
@@ -45,7 +46,8 @@ def test_the_pipeline_runs_instead_of_all_in_one(variant: dict) -> None:
     assert set(services) == {"app", "otel-collector", *GO_SERVICES, *JVM_SERVICES}
     images = {service.get("image", "") for service in services.values()}
     assert not any("all-in-one" in image for image in images)
-    assert services["jaeger"]["image"] == "jaegertracing/jaeger:2.13.0"
+    # Jaeger v2, the image of its overlay.
+    assert services["jaeger"]["image"] == compose.resolve(*V2_FILES)["services"]["jaeger"]["image"]
 
 
 def test_every_container_is_hardened_where_its_image_allows(variant: dict) -> None:
@@ -146,19 +148,20 @@ def test_the_ingesters_scale_and_the_spans_topic_has_a_stated_partition_count(va
 
 def test_every_image_has_the_version_the_tests_run(variant: dict) -> None:
     # Digests: tests/test_compose.py::test_every_image_of_every_compose_file_is_pinned_by_digest.
+    jaeger_v2 = compose.resolve(*V2_FILES)["services"]["jaeger"]["image"].split("@")[0]
     images = {name: service["image"].split("@")[0] for name, service in variant["services"].items()
               if "build" not in service}  # fmt: skip
     assert images == {
         "otel-collector": f"otel/opentelemetry-collector-contrib:{binaries.COLLECTOR.version}",
-        "jaeger": "jaegertracing/jaeger:2.13.0",
-        "jaeger-collector": "jaegertracing/jaeger:2.13.0",
-        "jaeger-ingester": "jaegertracing/jaeger:2.13.0",
+        "jaeger": jaeger_v2,
+        "jaeger-collector": jaeger_v2,
+        "jaeger-ingester": jaeger_v2,
         "kafka": f"apache/kafka:{java_engines.KAFKA.version}",
         "kafka-topics": f"apache/kafka:{java_engines.KAFKA.version}",
         "cassandra": f"cassandra:{java_engines.CASSANDRA.version}",
         "cassandra-setup": f"cassandra:{java_engines.CASSANDRA.version}",  # for its cqlsh
     }
-    assert binaries.JAEGER_V2.version == "v1.76.0"  # = 2.13.0
+    assert binaries.JAEGER_V2.version == binaries.jaeger_module_version(jaeger_v2)
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from harness import REPO, binaries, compose, workflow
-from harness.app import exported_trace_id, run_app
+from harness.app import SPANS_PER_TRACE, exported_trace_id, run_app
 from harness.native import jaeger_environment, running_jaeger_as_configured
 from harness.proxies import NOT_FOUND, is_removed, running_filter, running_tls_proxy
 from harness.servers import Jaeger, free_port, running_jaeger, running_jaeger_v2, wait_until
@@ -115,7 +115,7 @@ def test_the_apps_trace_passes(backend: Backend, service: str, by: str) -> None:
     smoke = run_smoke_test(backend.jaeger, "--service", service, *by_id, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
     link = f"{backend.jaeger.query_url}/trace/{trace_id}"
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 9 spans: {link}\n"
+    assert smoke.stdout == f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans: {link}\n"
     assert smoke.stderr == ""
 
 
@@ -125,7 +125,7 @@ def test_the_bare_script_finds_the_apps_expectation_from_any_directory(
     trace_id = app_trace(backend, service)
     smoke = run_smoke_test(backend.jaeger, "--service", service, "--timeout", "20", cwd=tmp_path)
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 def test_another_teams_web_request_passes_against_its_own_expectation(backend: Backend) -> None:
@@ -173,28 +173,36 @@ WRONG = {
     "a missing span": (
         _missing_span,
         ['-    GetAvatar [SERVICE] user.id="100"'],
-        "9 spans found after 3s, 10 expected",
+        f"{SPANS_PER_TRACE} spans found after 3s, {SPANS_PER_TRACE + 1} expected",
     ),
-    "an extra span": (_extra_span, ['+    GetDetail [SERVICE] user.id="1"'], "9 spans found, 8 expected"),
+    "an extra span": (
+        _extra_span,
+        ['+    GetDetail [SERVICE] user.id="1"'],
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE - 1} expected",
+    ),
     "a wrong attribute": (
         _wrong_attribute,
         [
             '-  GetUser [SERVICE] user.id="100" app.user.found=false',
             '+  GetUser [SERVICE] user.id="100" app.user.found=true',
         ],
-        "9 spans found, 9 expected",
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
     ),
     "a wrong parent": (
         _wrong_parent,
         ['-  GetScores [SERVICE] user.id="100"', '+    GetScores [SERVICE] user.id="100"'],
-        "9 spans found, 9 expected",
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
     ),
     "a wrong status": (
         _wrong_status,
         ['-    GetInfo [SERVICE] status=error user.id="1"', '+    GetInfo [SERVICE] user.id="1"'],
-        "9 spans found, 9 expected",
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
     ),
-    "a wrong kind": (_wrong_kind, ["-main [SERVICE] kind=server", "+main [SERVICE]"], "9 spans found, 9 expected"),
+    "a wrong kind": (
+        _wrong_kind,
+        ["-main [SERVICE] kind=server", "+main [SERVICE]"],
+        f"{SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected",
+    ),
 }
 
 
@@ -221,7 +229,7 @@ def test_a_wrong_resource_shows_on_every_span_of_the_diff(backend: Backend, serv
     smoke = run_smoke_test(backend.jaeger, "--expect", str(expectation), "--service", service, "--timeout", "3")
     assert smoke.returncode == 1
     found = [line for line in diff_lines(smoke.stderr) if line.startswith("+")]
-    assert len(found) == 9
+    assert len(found) == SPANS_PER_TRACE
     assert found[0] == f'+main [{service}] (resource telemetry.sdk.language="python")'
 
 
@@ -250,7 +258,7 @@ def test_a_complete_stable_wrong_trace_is_reported_at_once_not_at_the_timeout(
         backend.jaeger, "--expect", str(expectation), "--service", service, "--timeout", "600", timeout=120
     )
     assert smoke.returncode == 1
-    assert "(9 spans found, 9 expected)" in smoke.stderr.splitlines()[0]
+    assert f"({SPANS_PER_TRACE} spans found, {SPANS_PER_TRACE} expected)" in smoke.stderr.splitlines()[0]
 
 
 def test_it_waits_for_the_spans_still_on_their_way(backend: Backend, tmp_path: Path) -> None:
@@ -514,7 +522,7 @@ def test_a_base_path_is_part_of_the_jaeger_url(jaeger_under_base_path: Backend, 
     url = f"{jaeger_under_base_path.jaeger.query_url}/jaeger"
     smoke = run_smoke_test(url, "--service", service, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 9 spans: {url}/trace/{trace_id}\n"
+    assert smoke.stdout == f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans: {url}/trace/{trace_id}\n"
 
     without = run_smoke_test(jaeger_under_base_path.jaeger, "--service", service, "--timeout", "20")
     assert without.returncode == 4
@@ -533,7 +541,9 @@ def test_https_with_a_ca_file_and_a_token_from_the_environment(backend: Backend,
         env = {"JAEGER_HEADERS": f"authorization=Bearer%20{TOKEN}", "JAEGER_CA_FILE": str(certs / "client" / "ca.pem")}
         smoke = run_smoke_test(proxy.url, "--service", service, "--timeout", "20", env=env)
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout == f"ok: trace {trace_id} has the expected 9 spans: {proxy.url}/trace/{trace_id}\n"
+    assert (
+        smoke.stdout == f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans: {proxy.url}/trace/{trace_id}\n"
+    )
     assert TOKEN not in smoke.stdout + smoke.stderr
 
 
@@ -620,7 +630,7 @@ def test_the_smoke_test_asks_only_api_v3_and_passes_where_the_old_one_fails(
         asked_by_new = list(current.asked)
         old_there = run_old_smoke_test(old, current.url, "--service", service, "--timeout", "20")
     assert smoke.returncode == 0, smoke.stderr
-    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert smoke.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
     assert asked_by_new and all(path.startswith("/api/v3/traces?") for path in asked_by_new)
     assert not any(is_removed(path) for path in asked_by_new)
 
@@ -715,7 +725,7 @@ def test_pip_installs_a_working_jaeger_smoke_command(backend: Backend, service: 
     checked = subprocess.run([str(command), "--service", service, "--timeout", "20"], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert checked.stdout.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
 
 
 def _action(inputs: dict[str, str], workspace: Path, env: dict[str, str] | None = None) -> workflow.Result:
@@ -729,7 +739,7 @@ def test_the_action_checks_the_trace_and_writes_junit(backend: Backend, service:
     result = _action(inputs, tmp_path)
     assert result.passed, result.report()
     [step] = result.steps
-    assert step.output.startswith(f"ok: trace {trace_id} has the expected 9 spans")
+    assert step.output.startswith(f"ok: trace {trace_id} has the expected {SPANS_PER_TRACE} spans")
     assert [case[1] for case in _junit(tmp_path / "smoke.xml")] == ["passed"] * 4
 
 

@@ -8,9 +8,10 @@ import sys
 from types import FrameType, TracebackType
 
 from inprocess_grpc.outcome import Outcome
+from inprocess_grpc.traced_run import DEFAULT_SERVICE_NAME
 from inprocess_grpc.users import check_user_id
 
-PROG = "inprocess-grpc"
+PROG = DEFAULT_SERVICE_NAME  # the app's name in its messages, as in Jaeger's service list
 EXIT_USAGE = 2  # bad command line (argparse's convention); the others: outcome.Status
 # A signal ends the run the shell's way: 128 + the signal number, after the flush.
 
