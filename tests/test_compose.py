@@ -1,6 +1,7 @@
 """The compose files as Docker Compose resolves them: the promises a user relies on
 without reading the files, checked on every variant of the stack."""
 
+import itertools
 import re
 
 import pytest
@@ -201,3 +202,32 @@ def test_the_collector_image_has_the_version_the_tests_build(collector_config: d
     assert versions == {binaries.COLLECTOR.version}
     image = _image(collector_config, "otel-collector")
     assert image == ("otel/opentelemetry-collector-contrib", binaries.COLLECTOR.version)
+
+
+def _security(config: dict) -> dict:
+    """What each service of a rendered configuration runs with: image, environment,
+    mounts and published ports."""
+    return {
+        name: (service.get("image"), service.get("environment"),
+               sorted(m["target"] for m in service.get("volumes", [])),
+               sorted(str(port) for port in service.get("ports", [])))
+        for name, service in config["services"].items()
+    }  # fmt: skip
+
+
+COLLECTOR_TLS = ("compose.collector-tls.yaml", "compose.collector-mtls.yaml")
+
+
+@pytest.mark.parametrize(
+    "files", [files for files in variants.ON_1_55 + variants.ON_V2 if len(files) > 2], ids=variants.label
+)
+def test_every_order_of_the_overlays_gives_the_security_they_name(files: tuple[str, ...], tmp_path) -> None:
+    values = {"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)}
+    named = _security(compose.resolve(*files, variables=values))
+    # Every order, but the collector's TLS overlays go on top of compose.collector.yaml,
+    # as their headers say (put before it, the app's endpoint would be plaintext again).
+    for order in itertools.permutations(files[1:]):
+        tls_first = [name for name in COLLECTOR_TLS if name in order and order.index(name) < order.index(COLLECTOR[1])]
+        if tls_first:
+            continue
+        assert _security(compose.resolve(files[0], *order, variables=values)) == named, order
