@@ -231,3 +231,15 @@ def test_every_order_of_the_overlays_gives_the_security_they_name(files: tuple[s
         if tls_first:
             continue
         assert _security(compose.resolve(files[0], *order, variables=values)) == named, order
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_app_mounts_its_client_key_only_where_a_server_asks_for_it(name: str, tmp_path) -> None:
+    config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
+    app = config["services"]["app"]
+    mounted = {mount["source"]: mount["target"] for mount in app.get("volumes", [])}
+    # Its folder (which holds client.key), or client.key itself.
+    with_key = [source for source in mounted if source.endswith(("/client", "/client.key"))]
+    mtls = any("mtls" in name for name in VARIANTS[name])
+    assert bool(with_key) == mtls, mounted
+    assert ("OTEL_EXPORTER_OTLP_CLIENT_KEY" in app["environment"]) == mtls
