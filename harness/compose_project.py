@@ -70,6 +70,19 @@ class Project:
         inspected = json.loads(_docker(self.env, "inspect", *ids))
         return {each["Config"]["Labels"]["com.docker.compose.service"]: each for each in inspected}
 
+    def python_on(self, network: str, code: str) -> subprocess.CompletedProcess[str]:
+        """Python `code` in a throwaway container on the project's `network`, with the
+        tests' own clients (harness/: the standard library only), from the app's image
+        (built), hardened and as its non-root user: what another container there can do."""
+        image = self.containers()["app"]["Config"]["Image"]
+        return subprocess.run(
+            ["docker", "run", "--rm", "--network", f"{self.name}_{network}", "--read-only", "--cap-drop", "ALL",
+             "--security-opt", "no-new-privileges:true", "--user", "10001:10001",
+             "--volume", f"{self.workdir / 'harness'}:/probe/harness:ro", "--env", "PYTHONPATH=/probe",
+             "--entrypoint", "python", image, "-c", code],
+            env=self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
     def leftovers(self) -> dict[str, list[str]]:
         """The project's containers, volumes and networks still on the engine."""
         label = f"label={PROJECT_LABEL}={self.name}"

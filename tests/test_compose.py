@@ -1,6 +1,7 @@
 """The compose files as Docker Compose resolves them: the promises a user relies on
 without reading the files, checked on every variant of the stack."""
 
+import itertools
 import re
 
 import pytest
@@ -112,7 +113,10 @@ def test_in_the_collector_variants_only_the_collector_reaches_jaeger(name: str, 
     services = config["services"]
     assert set(services["app"]["networks"]) == {"telemetry"}
     assert set(services["otel-collector"]["networks"]) == {"telemetry", "backend"}
-    assert set(services["jaeger"]["networks"]) == {"backend"}
+    assert set(services["jaeger"]["networks"]) == {"backend", "ui"}  # ui: its published UI alone
+    assert [name for name, service in services.items() if "ui" in service["networks"]] == ["jaeger"]
+    # Nothing on the collector's hop to Jaeger needs a way out of the host.
+    assert config["networks"]["backend"]["internal"] is True
     # Jaeger's receiver is not published: the host reaches only its UI.
     assert [(port["target"], port["host_ip"]) for port in services["jaeger"]["ports"]] == [(16686, "127.0.0.1")]
 
@@ -198,3 +202,44 @@ def test_the_collector_image_has_the_version_the_tests_build(collector_config: d
     assert versions == {binaries.COLLECTOR.version}
     image = _image(collector_config, "otel-collector")
     assert image == ("otel/opentelemetry-collector-contrib", binaries.COLLECTOR.version)
+
+
+def _security(config: dict) -> dict:
+    """What each service of a rendered configuration runs with: image, environment,
+    mounts and published ports."""
+    return {
+        name: (service.get("image"), service.get("environment"),
+               sorted(m["target"] for m in service.get("volumes", [])),
+               sorted(str(port) for port in service.get("ports", [])))
+        for name, service in config["services"].items()
+    }  # fmt: skip
+
+
+COLLECTOR_TLS = ("compose.collector-tls.yaml", "compose.collector-mtls.yaml")
+
+
+@pytest.mark.parametrize(
+    "files", [files for files in variants.ON_1_55 + variants.ON_V2 if len(files) > 2], ids=variants.label
+)
+def test_every_order_of_the_overlays_gives_the_security_they_name(files: tuple[str, ...], tmp_path) -> None:
+    values = {"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)}
+    named = _security(compose.resolve(*files, variables=values))
+    # Every order, but the collector's TLS overlays go on top of compose.collector.yaml,
+    # as their headers say (put before it, the app's endpoint would be plaintext again).
+    for order in itertools.permutations(files[1:]):
+        tls_first = [name for name in COLLECTOR_TLS if name in order and order.index(name) < order.index(COLLECTOR[1])]
+        if tls_first:
+            continue
+        assert _security(compose.resolve(files[0], *order, variables=values)) == named, order
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_app_mounts_its_client_key_only_where_a_server_asks_for_it(name: str, tmp_path) -> None:
+    config = compose.resolve(*VARIANTS[name], variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)})
+    app = config["services"]["app"]
+    mounted = {mount["source"]: mount["target"] for mount in app.get("volumes", [])}
+    # Its folder (which holds client.key), or client.key itself.
+    with_key = [source for source in mounted if source.endswith(("/client", "/client.key"))]
+    mtls = any("mtls" in name for name in VARIANTS[name])
+    assert bool(with_key) == mtls, mounted
+    assert ("OTEL_EXPORTER_OTLP_CLIENT_KEY" in app["environment"]) == mtls

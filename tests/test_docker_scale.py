@@ -8,9 +8,13 @@ whose engine is away (the Jaeger collector's Kafka, query's Cassandra) says so a
 recovers with it, and `--scale jaeger-ingester=2` adds a consumer to the one group. (The
 faults at ≥5,000 spans/s run natively: tests/test_scale.py.)"""
 
+import contextlib
+import json
 import subprocess
+import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -108,27 +112,13 @@ def test_only_the_collectors_hop_reaches_the_pipeline(pipeline: compose_project.
         "kafka": ["queue"], "kafka-topics": ["queue"],
         "jaeger-ingester": ["queue", "store"],
         "cassandra": ["store"], "cassandra-setup": ["store"],
-        "jaeger": ["store"],
+        "jaeger": ["store", "ui"],  # the UI is published from a network of its own
     }  # fmt: skip
-
-
-def _client_on(stack: compose_project.Project, network: str, code: str) -> subprocess.CompletedProcess[str]:
-    """Python `code` in a throwaway container on the project's `network`, with the tests'
-    own clients (harness/cql.py, harness/kafka_protocol.py: the standard library only),
-    from the app's image, as its non-root user."""
-    image = stack.containers()["app"]["Config"]["Image"]
-    return subprocess.run(
-        ["docker", "run", "--rm", "--network", f"{stack.name}_{network}", "--read-only", "--cap-drop", "ALL",
-         "--security-opt", "no-new-privileges:true", "--user", "10001:10001",
-         "--volume", f"{stack.workdir / 'harness'}:/probe/harness:ro", "--env", "PYTHONPATH=/probe",
-         "--entrypoint", "python", image, "-c", code],
-        env=stack.env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipeline: compose_project.Project) -> None:
     # Cassandra: no credentials, then the default superuser, whose login the setup turned off.
-    cassandra = _client_on(pipeline, "store", (
+    cassandra = pipeline.python_on("store", (
         "from harness.cql import CqlError, cql\n"
         "for login in (None, ('cassandra', 'cassandra')):\n"
         "    try:\n"
@@ -142,7 +132,7 @@ def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipelin
         "error 0x0100: cassandra is not permitted to log in",
     ]
     # Kafka: a request without a login is dropped; its controller is not on the network.
-    kafka = _client_on(pipeline, "queue", (
+    kafka = pipeline.python_on("queue", (
         "import socket\n"
         "from harness.kafka_protocol import metadata\n"
         "try:\n"
@@ -165,6 +155,85 @@ def test_on_the_engines_networks_a_client_without_credentials_is_refused(pipelin
     assert "Request METADATA failed on brokers [kafka:9092 (id: -1" in tool.stdout + tool.stderr
     said = "Unexpected Kafka request of type METADATA during SASL handshake."
     assert said in pipeline.compose("logs", "--no-log-prefix", "kafka").stdout
+
+
+# What a throwaway container on a network finds: each host:port "open" or "refused".
+CONNECTS = (
+    "import socket, sys\n"
+    "for host, port in TARGETS:\n"
+    "    try:\n"
+    "        socket.create_connection((host, port), timeout=10).close()\n"
+    "        print('open')\n"
+    "    except ConnectionRefusedError:\n"
+    "        print('refused')\n"
+)
+
+
+def _connects(stack: compose_project.Project, network: str, *targets: tuple[str, int]) -> list[str]:
+    probe = stack.python_on(network, f"TARGETS = {list(targets)!r}\n" + CONNECTS)
+    assert probe.returncode == 0, probe.stderr
+    return probe.stdout.split()
+
+
+def test_cassandras_node_to_node_port_is_on_its_loopback_not_on_the_network(pipeline: compose_project.Project) -> None:
+    assert _connects(pipeline, "store", ("cassandra", 9042), ("cassandra", 7000)) == ["open", "refused"]
+
+
+def test_the_jaeger_collector_role_takes_otlp_from_the_front_collectors_network_only(
+    pipeline: compose_project.Project,
+) -> None:
+    assert _connects(pipeline, "backend", ("jaeger-collector", 4317)) == ["open"]
+    assert _connects(pipeline, "queue", ("jaeger-collector", 4317)) == ["refused"]
+
+
+def test_the_networks_of_the_engines_and_the_jaeger_roles_have_no_way_out(pipeline: compose_project.Project) -> None:
+    # Internal: the engine forwards nothing from them past the host (no NAT, no route out).
+    internal = {
+        network: json.loads(subprocess.run(
+            ["docker", "network", "inspect", "--format", "{{json .Internal}}", f"{pipeline.name}_{network}"],
+            env=pipeline.env, capture_output=True, text=True, check=True,
+        ).stdout)
+        for network in ("backend", "queue", "store", "telemetry", "ui")
+    }  # fmt: skip
+    assert internal == {"backend": True, "queue": True, "store": True, "telemetry": False, "ui": False}
+    # The UI, published from a network of its own, still answers on the host.
+    with urllib.request.urlopen(QUERY, timeout=30) as ui:
+        assert ui.status == 200
+
+
+def _command_lines() -> set[str]:
+    """The command line of every process on the host, as any user of it may read them (ps)."""
+    found = set()
+    for process in Path("/proc").iterdir():
+        if process.name.isdigit():
+            with contextlib.suppress(OSError):  # it ended meanwhile
+                found.add((process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def test_no_command_line_on_the_host_holds_a_password_while_kafka_starts(pipeline: compose_project.Project) -> None:
+    passwords = [path.read_text() for path in (pipeline.workdir / "secrets").glob("*/*")]
+    assert len(passwords) == 6
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.02):
+            seen.update(_command_lines())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        restarted = pipeline.compose("restart", "kafka")
+        assert restarted.returncode == 0, restarted.stderr
+        pipeline.wait_healthy("kafka", timeout=180)
+    finally:
+        stop.set()
+        watcher.join()
+    # The watcher read the container's start while it formatted the storage, and the broker.
+    assert [line for line in seen if "StorageTool" in line or "kafka-storage.sh" in line]
+    assert [line for line in seen if "kafka.Kafka" in line]
+    assert not [password for password in passwords if any(password in line for line in seen)]
 
 
 def test_no_password_is_in_any_containers_log(pipeline: compose_project.Project) -> None:

@@ -107,8 +107,12 @@ def test_each_engine_is_reachable_only_by_the_roles_that_use_it(variant: dict) -
         "jaeger-ingester": {"queue", "store"},
         "cassandra": {"store"},
         "cassandra-setup": {"store"},
-        "jaeger": {"store"},
+        "jaeger": {"store", "ui"},  # ui: its published UI alone
     }
+    # Nothing on the engines' networks, nor on the collectors' hop, needs a way out of the host.
+    assert {name: bool(variant["networks"][name].get("internal")) for name in ("backend", "queue", "store")} == {
+        "backend": True, "queue": True, "store": True,
+    }  # fmt: skip
 
 
 def test_compose_starts_each_part_once_what_it_needs_is_ready(variant: dict) -> None:
@@ -162,7 +166,11 @@ def test_every_image_has_the_version_the_tests_run(variant: dict) -> None:
 
 @pytest.mark.parametrize(
     "role, network",
-    [("jaeger-collector", ["0.0.0.0:4317"]), ("jaeger-ingester", []), ("jaeger-query", ["0.0.0.0:16686"])],
+    [
+        ("jaeger-collector", ["jaeger-collector.backend:4317"]),  # its alias on `backend` alone
+        ("jaeger-ingester", []),
+        ("jaeger-query", ["0.0.0.0:16686"]),
+    ],
 )
 def test_each_jaeger_role_listens_on_the_network_only_where_it_must(role: str, network: list[str]) -> None:
     config = yaml.safe_load((REPO / "scale" / f"{role}.yaml").read_text())
@@ -253,3 +261,10 @@ def test_each_jaeger_role_logs_in_to_its_engines_with_the_password_of_a_file(rol
             "allowed_authenticators": ["org.apache.cassandra.auth.PasswordAuthenticator"],
         }  # fmt: skip
     assert kafka or backends, role
+
+
+def test_the_jaeger_collector_roles_receiver_has_the_front_collectors_limits() -> None:
+    role = yaml.safe_load((REPO / "scale" / "jaeger-collector.yaml").read_text())["receivers"]["otlp"]["protocols"]
+    front = yaml.safe_load((REPO / "otel-collector-config.yaml").read_text())["receivers"]["otlp"]["protocols"]
+    limits = ("max_recv_msg_size_mib", "max_concurrent_streams", "keepalive")
+    assert {name: role["grpc"].get(name) for name in limits} == {name: front["grpc"][name] for name in limits}

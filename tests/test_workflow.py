@@ -102,3 +102,18 @@ def test_every_action_is_pinned_by_commit_or_is_the_projects_own_and_checkout_ke
         names = [step.get("uses", "") for step in job["steps"]]
         if "./smoke" in names:
             assert names.index("./smoke") > 0 and names[0].startswith("actions/checkout@")
+
+
+def test_the_token_and_every_password_of_the_scale_tier_are_masked_before_any_step_could_print_them(
+    tmp_path: Path,
+) -> None:
+    [scale] = [run for run in workflow.runs() if "compose.scale.yaml" in run.env["COMPOSE_FILE"]]
+    [made] = [step for step in scale.steps if "make-token.sh" in step.get("run", "")]
+    printing = {"name": "a step that prints every secret", "run": "cat secrets/collector-token secrets/*/*"}
+    workdir = workflow.checkout(tmp_path / "checkout")
+    result = workflow.execute(workflow.Run(scale.name, scale.env, [made, printing]), workdir, dict(os.environ))
+    assert result.passed, result.report()
+    secrets = [path.read_text().strip() for path in (workdir / "secrets").rglob("*") if path.is_file()]
+    assert len(secrets) == 7  # the collector's token and the six passwords of the scale tier
+    printed = result.steps[-1].output
+    assert printed.count("***") == 7 and not [secret for secret in secrets if secret in printed]
