@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,28 +65,33 @@ def module_dir(binary: GoModuleBinary) -> Path:
 
 @dataclass(frozen=True)
 class BuiltCollector:
-    """A collector generated and compiled by the Collector Builder from a manifest."""
+    """A collector generated and compiled by the Collector Builder from a manifest that
+    lists its components' modules; each at `version`, as is the collector."""
 
     manifest: Path
+    version: str
     name: str = "otelcol-reference"
 
     @property
-    def version(self) -> str:
-        """The collector's version: the manifest's `dist.version`."""
-        return str(self._manifest()["dist"]["version"])
-
-    @property
     def modules(self) -> list[str]:
-        """The Go module of each component, `path vX.Y.Z`, as the manifest lists them."""
-        return [each["gomod"] for section in self._manifest().values() if isinstance(section, list) for each in section]
+        """The Go module of each component, `path vX.Y.Z`."""
+        listed = yaml.safe_load(self.manifest.read_text())
+        return [f"{each['gomod']} v{self.version}" for section in listed.values() if isinstance(section, list)
+                for each in section]  # fmt: skip
 
-    def _manifest(self) -> dict:
-        return yaml.safe_load(self.manifest.read_text())
+    def _versioned_manifest(self) -> str:
+        listed = yaml.safe_load(self.manifest.read_text())
+        listed["dist"]["version"] = self.version
+        for section in listed.values():
+            if isinstance(section, list):
+                for each in section:
+                    each["gomod"] += f" v{self.version}"
+        return yaml.safe_dump(listed, sort_keys=False)
 
     @property
     def path(self) -> Path:
-        # The manifest's hash is in the key: changing a component rebuilds.
-        digest = hashlib.sha256(self.manifest.read_bytes()).hexdigest()[:12]
+        # The manifest's hash is in the key: changing a component or the version rebuilds.
+        digest = hashlib.sha256(self._versioned_manifest().encode()).hexdigest()[:12]
         return cache_dir() / f"{self.name}-{self.version}-{digest}" / self.name
 
     def build(self, target: Path) -> None:
@@ -95,7 +99,7 @@ class BuiltCollector:
         gobin = cache_dir() / f"builder-v{self.version}"
         _go("install", f"go.opentelemetry.io/collector/cmd/builder@v{self.version}", GOBIN=str(gobin))
         work = target.parent
-        shutil.copy(self.manifest, work / "manifest.yaml")
+        (work / "manifest.yaml").write_text(self._versioned_manifest())
         subprocess.run([str(gobin / "builder"), "--config", "manifest.yaml"], cwd=work, check=True,
                        stdout=subprocess.DEVNULL, env={**os.environ, "CGO_ENABLED": "0"})  # fmt: skip
         (work / "build" / self.name).rename(target)
@@ -151,7 +155,11 @@ JAEGER_V2 = GoModuleBinary(
     jaeger_module_version(pinned_image(REPO / "jaeger-v2-image.yaml", "jaeger")),
     "./cmd/jaeger",
 )
-COLLECTOR = BuiltCollector(REPO / "harness" / "otel-collector-builder.yaml")
+# The collector, at the version of the image compose.collector.yaml runs.
+COLLECTOR = BuiltCollector(
+    REPO / "harness" / "otel-collector-builder.yaml",
+    pinned_image(REPO / "compose.collector.yaml", "otel-collector").partition("@")[0].rpartition(":")[2],
+)
 COMPOSE = GoModuleBinary(
     "docker-compose",
     "github.com/docker/compose/v2",
