@@ -39,8 +39,9 @@ ROLE_START_TIMEOUT = 180
 # The `cqlsh` the cassandra-setup service's script runs, natively: the stand-in's, on the
 # tests' CQL client (harness/cql.py).
 CQLSH_FOLDER = REPO / "harness" / "standins" / "cassandra-bin"
-# `--add-scram "MECHANISM=[name=USER,password=$(cat FILE)]"` in the kafka service's command.
-ADD_SCRAM = re.compile(r'--add-scram "([\w-]+)=\[name=(\w+),password=\$\$?\(cat ([^)\s]+)\)\]"')
+# `--add-scram "\"MECHANISM=[name=USER,password=$(cat FILE)]\""` in the kafka service's
+# command (quoted once more: it is written to a Java argument file, never a command line).
+ADD_SCRAM = re.compile(r'--add-scram "(?:\\")?([\w-]+)=\[name=(\w+),password=\$\$?\(cat ([^)\s]+)\)\](?:\\")?"')
 
 
 def config(variables: dict[str, str]) -> compose.Config:
