@@ -1,7 +1,6 @@
 """Shared fixtures: the built servers, the resolved compose configuration, a running Jaeger
 and the app's environment for it, a Docker Engine. What they are made of is in harness/."""
 
-import dataclasses
 import json
 import os
 import tempfile
@@ -54,7 +53,7 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def running_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.Engine]:
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.Engine]:
     """A running Docker Engine; without one the test skips, and under CI it fails."""
     try:
         with engine.running(tmp_path_factory.mktemp("engine")) as running:
@@ -85,32 +84,12 @@ def _missing_is_a_skip() -> Iterator[None]:
         pytest.fail(str(missing)) if os.environ.get("CI") == "true" else pytest.skip(str(missing))
 
 
-# The stack's published ports moved, as a user moves them (.env.example), Jaeger's URL
-# with them, and a project name of its own: the engine's tests run in two groups side by
-# side, one so, the other (a module marked default_ports) on the defaults the docs use.
-MOVED_PORTS = {
-    "COMPOSE_PROJECT_NAME": "otel-python-jaeger-moved-ports",
-    "JAEGER_UI_PORT": "26686",
-    "JAEGER_OTLP_GRPC_PORT": "24317",
-    "COLLECTOR_OTLP_GRPC_PORT": "24318",
-    "JAEGER_URL": "http://localhost:26686",
-}
-
-
-@pytest.fixture(scope="module")
-def docker_engine(request: pytest.FixtureRequest, running_engine: engine.Engine) -> engine.Engine:
-    """The running engine, with the environment of the module's group: its ports."""
-    if request.node.get_closest_marker("default_ports"):
-        return running_engine
-    return dataclasses.replace(running_engine, env={**running_engine.env, **MOVED_PORTS}, variables=MOVED_PORTS)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Workers run groups side by side (tests/run.sh: pytest-xdist). The engine's tests
-    # publish the stack's host ports: two groups, each on ports of its own (docker_engine),
-    # its tests one at a time. A module whose tests share a server (a module-scoped
-    # fixture) stays on one worker, so that the server starts once. Every other test goes
-    # wherever a worker is free. The longest groups are handed out first.
+    # publish the stack's host ports and run its heavy stacks: one group, one at a time.
+    # A module whose tests share a server (a module-scoped fixture) stays on one worker,
+    # so that the server starts once. Every other test goes wherever a worker is free.
+    # The longest groups are handed out first.
     items.sort(key=lambda item: _LONGEST_FIRST.get(_group(item), len(_LONGEST_FIRST)))
     if groups_file := getattr(config, "workerinput", {}).get("groups_file"):
         # For the scheduler below, in the process that hands the tests out.
@@ -119,12 +98,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         scratch.replace(groups_file)
 
 
-_LONGEST_FIRST = {"engine, default ports": 0, "engine, moved ports": 1, "tests.test_scale": 2}
+_LONGEST_FIRST = {"engine": 0, "tests.test_scale": 1}
 
 
 def _group(item: pytest.Item) -> str | None:
     if "docker_engine" in item.fixturenames:
-        return "engine, default ports" if item.get_closest_marker("default_ports") else "engine, moved ports"
+        return "engine"
     if any(each.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for each in defs):
         return item.module.__name__
     return None

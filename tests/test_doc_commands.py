@@ -28,7 +28,7 @@ import pytest
 from harness import REPO, compose, compose_project, engine, standins, workflow
 from harness.servers import wait_until
 
-pytestmark = [pytest.mark.docker, pytest.mark.default_ports]
+pytestmark = pytest.mark.docker
 
 PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 BLOCK = re.compile(r"(?:<!-- illustration: (?P<why>[^>]*) -->\n)?```(?P<lang>sh|bash|console)\n(?P<body>.*?)```", re.S)

@@ -23,7 +23,7 @@ from harness.app import SPANS_PER_TRACE, exported_trace_id
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 
-pytestmark = [pytest.mark.docker, pytest.mark.scale, pytest.mark.default_ports]
+pytestmark = [pytest.mark.docker, pytest.mark.scale]
 
 FILES = ":".join(variants.past_one_machine()["collector+scale"])
 QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
