@@ -85,7 +85,7 @@ def test_the_host_otlp_overlay_publishes_jaegers_receiver_on_loopback_only(files
 @pytest.mark.parametrize(
     "files", [files for files in variants.COMBINATIONS if COLLECTOR[1] in files], ids=variants.label
 )
-def test_no_collector_variant_publishes_jaegers_receiver_whatever_the_compose_release(
+def test_no_collector_variant_publishes_jaegers_receiver_on_any_compose(
     files: tuple[str, ...], release: binaries.GoModuleBinary, tmp_path
 ) -> None:
     config = compose.resolve(
