@@ -245,21 +245,14 @@ def _security(config: dict) -> dict:
     }  # fmt: skip
 
 
-COLLECTOR_TLS = ("compose.collector-tls.yaml", "compose.collector-mtls.yaml")
-
-
 @pytest.mark.parametrize(
     "files", [files for files in variants.ON_1_55 + variants.ON_V2 if len(files) > 2], ids=variants.label
 )
 def test_every_order_of_the_overlays_gives_the_security_they_name(files: tuple[str, ...], tmp_path) -> None:
     values = {"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)}
     named = _security(compose.resolve(*files, variables=values))
-    # Every order, but the collector's TLS overlays go on top of compose.collector.yaml,
-    # as their headers say (put before it, the app's endpoint would be plaintext again).
+    # Every order, the collector's TLS overlays before compose.collector.yaml too.
     for order in itertools.permutations(files[1:]):
-        tls_first = [name for name in COLLECTOR_TLS if name in order and order.index(name) < order.index(COLLECTOR[1])]
-        if tls_first:
-            continue
         assert _security(compose.resolve(files[0], *order, variables=values)) == named, order
 
 
