@@ -23,13 +23,18 @@ Config = dict[str, Any]
 SECRETS = "/run/secrets"
 
 
-def resolve(*files: str, project_dir: Path = REPO, variables: Mapping[str, str] | None = None) -> Config:
+def resolve(
+    *files: str,
+    project_dir: Path = REPO,
+    variables: Mapping[str, str] | None = None,
+    release: binaries.GoModuleBinary = binaries.COMPOSE,
+) -> Config:
     """`docker compose [-f FILE ...] config` of the project, as a dict. `variables` are
     what a user would put in .env or the shell; nothing else of the test's environment
-    reaches compose."""
+    reaches compose. `release`: the Compose that renders it (an older one, say)."""
     options = [arg for name in files for arg in ("-f", str(project_dir / name))]
     completed = subprocess.run(
-        [str(binaries.ensure(binaries.COMPOSE)), "--project-directory", str(project_dir), *options,
+        [str(binaries.ensure(release)), "--project-directory", str(project_dir), *options,
          "config", "--format", "json"],
         capture_output=True,
         text=True,

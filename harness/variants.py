@@ -13,9 +13,11 @@ V2 = "compose.jaeger-v2.yaml"
 SCALE = "compose.scale.yaml"
 
 # On one machine, with Jaeger all-in-one 1.55: straight to Jaeger or through the
-# collector, plaintext, TLS or mTLS, the app set up by itself or by the distro.
+# collector, plaintext, TLS or mTLS, the app set up by itself or by the distro; and
+# Jaeger's receiver published for an app run on the host.
 ON_1_55: tuple[Files, ...] = (
     ("compose.yaml",),
+    ("compose.yaml", "compose.host-otlp.yaml"),
     ("compose.yaml", "compose.jaeger-tls.yaml"),
     ("compose.yaml", "compose.jaeger-mtls.yaml"),
     ("compose.yaml", "compose.jaeger-tls.yaml", "compose.jaeger-mtls.yaml"),

@@ -60,9 +60,38 @@ def test_the_go_module_of_a_jaeger_image_follows_its_version() -> None:
         binaries.jaeger_module_version("jaegertracing/jaeger:latest")
 
 
-def test_the_direct_stack_publishes_the_ui_and_the_receiver(compose_config: dict) -> None:
-    published = [port for service in compose_config["services"].values() for port in service.get("ports", [])]
-    assert {(port["target"], port["published"]) for port in published} == {(16686, "16686"), (4317, "4317")}
+def _published(config: dict) -> set[tuple[str, int, str, str]]:
+    """Each published port: service, container port, host address, host port."""
+    return {
+        (name, port["target"], port["host_ip"], port["published"])
+        for name, service in config["services"].items()
+        for port in service.get("ports", [])
+    }
+
+
+def test_the_direct_stack_publishes_the_ui_alone(compose_config: dict) -> None:
+    assert _published(compose_config) == {("jaeger", 16686, "127.0.0.1", "16686")}
+
+
+@pytest.mark.parametrize("files", [files for files in variants.COMBINATIONS if "compose.host-otlp.yaml" in files])
+def test_the_host_otlp_overlay_publishes_jaegers_receiver_on_loopback_only(files: tuple[str, ...]) -> None:
+    config = compose.resolve(*files, variables={"JAEGER_OTLP_GRPC_PORT": "24317"})
+    assert _published(config) == {("jaeger", 16686, "127.0.0.1", "16686"), ("jaeger", 4317, "127.0.0.1", "24317")}
+
+
+# Compose before 2.24.4 merges what `!override` replaces: no collector variant may need it
+# to keep Jaeger's token-less receiver off the host.
+@pytest.mark.parametrize("release", [binaries.OLD_COMPOSE, binaries.COMPOSE], ids=lambda release: release.version)
+@pytest.mark.parametrize(
+    "files", [files for files in variants.COMBINATIONS if COLLECTOR[1] in files], ids=variants.label
+)
+def test_no_collector_variant_publishes_jaegers_receiver_on_any_compose(
+    files: tuple[str, ...], release: binaries.GoModuleBinary, tmp_path
+) -> None:
+    config = compose.resolve(
+        *files, variables={"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)}, release=release
+    )
+    assert [port for port in _published(config) if port[0] == "jaeger"] == [("jaeger", 16686, "127.0.0.1", "16686")]
 
 
 def test_every_published_port_is_bound_to_loopback_only(variant: dict) -> None:
@@ -216,21 +245,14 @@ def _security(config: dict) -> dict:
     }  # fmt: skip
 
 
-COLLECTOR_TLS = ("compose.collector-tls.yaml", "compose.collector-mtls.yaml")
-
-
 @pytest.mark.parametrize(
     "files", [files for files in variants.ON_1_55 + variants.ON_V2 if len(files) > 2], ids=variants.label
 )
 def test_every_order_of_the_overlays_gives_the_security_they_name(files: tuple[str, ...], tmp_path) -> None:
     values = {"COLLECTOR_AUTH_TOKEN": "t", "CERTS_DIR": str(tmp_path)}
     named = _security(compose.resolve(*files, variables=values))
-    # Every order, but the collector's TLS overlays go on top of compose.collector.yaml,
-    # as their headers say (put before it, the app's endpoint would be plaintext again).
+    # Every order, the collector's TLS overlays before compose.collector.yaml too.
     for order in itertools.permutations(files[1:]):
-        tls_first = [name for name in COLLECTOR_TLS if name in order and order.index(name) < order.index(COLLECTOR[1])]
-        if tls_first:
-            continue
         assert _security(compose.resolve(files[0], *order, variables=values)) == named, order
 
 

@@ -45,10 +45,11 @@ def mtls_stack(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFa
 
 
 def test_the_app_cannot_reach_jaeger_around_the_collector(mtls_stack: compose_project.Project) -> None:
-    # What a client without the token would try: Jaeger's receiver, straight.
+    # What a client without the token would try: Jaeger's receiver, straight. The traces
+    # endpoint, which the TLS overlays set and which wins over OTEL_EXPORTER_OTLP_ENDPOINT.
     for endpoint in ("http://jaeger:4317", "http://jaeger:16686"):
         bypass = mtls_stack.compose(
-            "run", "--rm", "--no-deps", "-e", f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoint}",
+            "run", "--rm", "--no-deps", "-e", f"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT={endpoint}",
             "-e", "OTEL_EXPORTER_OTLP_HEADERS=", "-e", "OTEL_EXPORTER_OTLP_TIMEOUT=3", "app", timeout=120,
         )  # fmt: skip
         assert bypass.returncode == 3, bypass.stderr

@@ -80,6 +80,8 @@ class Mistake:
 
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+# What the collector's TLS overlays set, which the SDK takes over ENDPOINT for traces.
+TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 MISTAKES = {
     "wrong token": Mistake(
         "collector+collector-tls",
@@ -90,7 +92,7 @@ MISTAKES = {
         "collector+collector-tls", _without("OTEL_EXPORTER_OTLP_HEADERS"), "rejected the credentials"
     ),
     "plaintext client, TLS collector": Mistake(
-        "collector+collector-tls", _replace(ENDPOINT, "https:", "http:"), "https://"
+        "collector+collector-tls", _replace(TRACES_ENDPOINT, "https:", "http:"), "https://"
     ),
     "plaintext client, TLS Jaeger": Mistake("jaeger-tls", _replace(ENDPOINT, "https:", "http:"), "https://"),
     "certificate from another CA": Mistake("jaeger-tls", _other_ca_certificate, "not signed by the CA"),

@@ -1,10 +1,11 @@
 # Sourced by make-certs.sh and make-token.sh, which a user runs before the first
 # `docker compose up` of the TLS and collector variants.
 #
-# Those overlays replace lists of compose.yaml with `!override` (Jaeger's published
-# ports, networks): that is what keeps Jaeger's receiver off the host, so that only the
-# collector, with its token, reaches it. Docker Compose before 2.24.4 does not know the
-# tag and merges the lists instead, silently. Refused here, naming the version found.
+# The scale variant's overlay replaces settings of compose.yaml's Jaeger with `!override`
+# (its networks, environment, volume). Docker Compose before 2.24.4 does not know the
+# tag and merges them instead, silently. Refused here, naming the version found. (No
+# overlay needs it to keep Jaeger's receiver off the host: compose.yaml does not
+# publish it.)
 
 MINIMUM_COMPOSE=2.24.4
 
@@ -15,7 +16,7 @@ require_compose() {
   found=${found#v}
   if [ "$(printf '%s\n%s\n' "$MINIMUM_COMPOSE" "$found" | sort -V | head -n 1)" != "$MINIMUM_COMPOSE" ]; then
     echo "error: Docker Compose $found is too old: the TLS and collector variants need $MINIMUM_COMPOSE or newer" \
-      "(older releases ignore \`!override\` and would publish Jaeger's receiver around the token)" >&2
+      "(older releases ignore \`!override\`, which the scale variant's overlay needs)" >&2
     exit 3
   fi
 }
