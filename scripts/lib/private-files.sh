@@ -58,11 +58,14 @@ readable_by() {
 
 # scratch_in DIR: a new private folder in DIR, named in $scratch, removed when the script
 # ends, however it ends (Ctrl+C included): half-made files never replace whole ones.
-# The traps come first: a signal between the folder's making and theirs would leave it.
+# The traps come first, and know the folder's name before it exists: a signal at any
+# moment leaves nothing behind. (DIR is the user's own private folder; mkdir fails on a
+# name that exists, a link included.)
 scratch_in() {
   scratch=""
   trap '[ -z "$scratch" ] || rm -rf "$scratch"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  scratch=$(mktemp -d "$1/.new.XXXXXX")
+  scratch=$(mktemp -u "$1/.new.XXXXXX")
+  mkdir -m 700 "$scratch"
 }
