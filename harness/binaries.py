@@ -21,17 +21,20 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from harness import REPO
+from harness import REPO, Missing
 from harness.cache import cache_dir, made_once
 
 
 def _go(*args: str, cwd: Path | str | None = None, **env: str) -> str:
+    if not shutil.which("go"):
+        raise Missing("go is missing from PATH: install Go 1.26 or newer, and put its bin folder on PATH")
     completed = subprocess.run(
         ["go", *args], cwd=cwd, env={**os.environ, **env}, check=True, stdout=subprocess.PIPE, text=True
     )
