@@ -52,6 +52,15 @@ class Hangs(SpanExporter):
         self.shut.set()
 
 
+class RaisesOnceShut(Hangs):
+    """An export that raises once the exporter is shut down, as gRPC does on a channel
+    closed during a call."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.shut.wait(30)
+        raise ValueError("Cannot invoke RPC on closed channel!")
+
+
 SPANS = [ReadableSpan(name=f"span {n}") for n in range(5)]
 TIMEOUT = 10.0
 
@@ -232,6 +241,15 @@ def test_finish_cuts_short_an_export_that_outlasts_the_timeout() -> None:
     run.tracer.start_span("span").end()
     # The export in progress is aborted at the bound: the span counts as failed.
     assert run.finish() == Delivery(ended=1, exported=0, failed=1)
+
+
+def test_finish_counts_the_spans_of_an_export_that_raises_when_cut_short_as_failed_not_dropped() -> None:
+    run = traced_run(RaisesOnceShut(), timeout=0.2)
+    for _ in range(3):
+        run.tracer.start_span("span").end()
+    delivery = run.finish()
+    assert (delivery.ended, delivery.exported, delivery.failed, delivery.dropped) == (3, 0, 3, 0)
+    assert [error.message for error in delivery.errors] == ["Exception while exporting Span."]
 
 
 def test_under_a_provider_without_our_exporter_only_ended_spans_are_counted() -> None:

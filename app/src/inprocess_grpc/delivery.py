@@ -144,7 +144,13 @@ class CountingExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         late = time.monotonic() >= self._deadline
-        result = SpanExportResult.FAILURE if late else self._exporter.export(spans)
+        try:
+            result = SpanExportResult.FAILURE if late else self._exporter.export(spans)
+        except Exception:
+            # An export cut short by `abort` can raise (gRPC's closed channel): the SDK
+            # logs it, and its spans failed, as much as those of an export that returned.
+            self.failed += len(spans)
+            raise
         if result is SpanExportResult.SUCCESS:
             self.exported += len(spans)
         else:
