@@ -130,7 +130,7 @@ def project(
     workdir = workflow.checkout(folder / "repo")
     # The token only resolves the configuration when the steps make it later.
     token = collector_token(workdir) if make_token else {"COLLECTOR_AUTH_TOKEN": "made-by-the-steps"}
-    variables = {**token, **(variables or {})}
+    variables = {**token, **docker.variables, **(variables or {})}
     config = compose.resolve(*files.split(":"), project_dir=workdir, variables=variables)
     stand_ins = standins.override(config, folder)
     overrides = [write_override(folder, "standins.yaml", stand_ins)] if stand_ins else []

@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import Missing, binaries
@@ -30,6 +30,8 @@ START_TIMEOUT = 90.0
 class Engine:
     env: dict[str, str]  # what every docker command of the tests runs with
     started: bool  # started for this run (else it was running already)
+    # The compose variables of the test's group (its ports, its project's name), in env too.
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 class NoEngine(Missing):

@@ -1,6 +1,7 @@
 """Shared fixtures: the built servers, the resolved compose configuration, a running Jaeger
 and the app's environment for it, a Docker Engine. What they are made of is in harness/."""
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -53,13 +54,44 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.Engine]:
+def running_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.Engine]:
     """A running Docker Engine; without one the test skips, and under CI it fails."""
     try:
         with engine.running(tmp_path_factory.mktemp("engine")) as running:
             yield running
     except engine.NoEngine as reason:
         raise Missing(f"no Docker Engine here: {reason}") from None
+
+
+# The engine's tests run in two groups side by side (_group): those marked default_ports
+# (the scale stack, the flood) on the ports the docs use; the others with the stack's
+# ports moved, as a user moves them (.env.example), Jaeger's URL with them, and a compose
+# project of their own.
+MOVED_PORTS = {
+    "COMPOSE_PROJECT_NAME": "otel-python-jaeger-moved-ports",
+    "JAEGER_UI_PORT": "26686",
+    "JAEGER_OTLP_GRPC_PORT": "24317",
+    "COLLECTOR_OTLP_GRPC_PORT": "24318",
+    "JAEGER_URL": "http://localhost:26686",
+}
+
+
+def _as_published(node: pytest.Item | pytest.Module, running: engine.Engine) -> engine.Engine:
+    if node.get_closest_marker("default_ports"):
+        return running
+    return dataclasses.replace(running, env={**running.env, **MOVED_PORTS}, variables=MOVED_PORTS)
+
+
+@pytest.fixture
+def docker_engine(request: pytest.FixtureRequest, running_engine: engine.Engine) -> engine.Engine:
+    """The running engine, with the environment of the test's group: its ports."""
+    return _as_published(request.node, running_engine)
+
+
+@pytest.fixture(scope="module")
+def module_engine(request: pytest.FixtureRequest, running_engine: engine.Engine) -> engine.Engine:
+    """docker_engine, for a stack the module's tests share."""
+    return _as_published(request.node, running_engine)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -86,7 +118,8 @@ def _missing_is_a_skip() -> Iterator[None]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Workers run groups side by side (tests/run.sh: pytest-xdist). The engine's tests
-    # publish the stack's host ports and run its heavy stacks: one group, one at a time.
+    # publish the stack's host ports: two groups, each on ports of its own (docker_engine),
+    # its tests one at a time; the heavy stacks (Kafka, Cassandra) all in one of them.
     # A module whose tests share a server (a module-scoped fixture) stays on one worker,
     # so that the server starts once. Every other test goes wherever a worker is free.
     # The longest groups are handed out first.
@@ -98,12 +131,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         scratch.replace(groups_file)
 
 
-_LONGEST_FIRST = {"engine": 0, "tests.test_scale": 1}
+_LONGEST_FIRST = {"engine, default ports": 0, "tests.test_scale": 1, "engine, moved ports": 2}
 
 
 def _group(item: pytest.Item) -> str | None:
-    if "docker_engine" in item.fixturenames:
-        return "engine"
+    if "running_engine" in item.fixturenames:
+        return "engine, default ports" if item.get_closest_marker("default_ports") else "engine, moved ports"
     if any(each.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values() for each in defs):
         return item.module.__name__
     return None

@@ -163,16 +163,26 @@ def _dotenv(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines)
 
 
-@pytest.mark.parametrize(
-    "page",
-    [page for page in PAGES if any(not block.illustration for block in blocks(page))],
-    ids=lambda page: str(page.relative_to(REPO)),
-)
-def test_every_command_of_the_page_runs_as_it_says(page: Path, docker_engine: engine.Engine, tmp_path: Path) -> None:
+def _run_pages() -> list:
+    """The pages with commands to run; the scale variant's in the engine's group that runs
+    the scale stack (tests/conftest.py), on the ports the docs use."""
+    return [
+        pytest.param(
+            page, id=str(page.relative_to(REPO)), marks=[pytest.mark.default_ports] if "scale" in page.name else []
+        )
+        for page in PAGES
+        if any(not block.illustration for block in blocks(page))
+    ]
+
+
+@pytest.mark.parametrize("page", _run_pages())
+def test_every_command_of_the_page_runs_as_it_says(
+    page: Path, docker_engine: engine.Engine, compose_config: dict, tmp_path: Path
+) -> None:
     workdir = workflow.checkout(tmp_path / "project")
     reader = Reader(workdir, dict(docker_engine.env), tmp_path)
-    leftover = compose_project.Project(workdir, {**docker_engine.env, "COMPOSE_FILE": "compose.yaml"},
-                                       "otel-python-jaeger")  # fmt: skip
+    name = docker_engine.variables.get("COMPOSE_PROJECT_NAME") or compose_config["name"]
+    leftover = compose_project.Project(workdir, {**docker_engine.env, "COMPOSE_FILE": "compose.yaml"}, name)
     leftover.remove_everything()  # what an interrupted run may have left
     try:
         for block in blocks(page):

@@ -21,7 +21,13 @@ def _published(container: dict) -> list[str]:
     return [binding["HostIp"] for each in bindings.values() for binding in each]
 
 
-@pytest.mark.parametrize("run", workflow.runs(), ids=lambda run: run.name)
+@pytest.mark.parametrize(
+    "run",
+    [  # the scale row in the engine's group that runs the scale stack (tests/conftest.py)
+        pytest.param(run, id=run.name, marks=[pytest.mark.default_ports] if "scale" in run.env["COMPOSE_FILE"] else [])
+        for run in workflow.runs()
+    ],
+)
 def test_each_path_of_the_workflow_passes_under_the_engine(
     run: workflow.Run, docker_engine: engine.Engine, tmp_path: Path
 ) -> None:

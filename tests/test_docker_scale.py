@@ -14,6 +14,7 @@ import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from harness.app import SPANS_PER_TRACE, exported_trace_id
 from harness.servers import wait_until
 from harness.smoke import run_smoke_test
 
-pytestmark = [pytest.mark.docker, pytest.mark.scale]
+pytestmark = [pytest.mark.docker, pytest.mark.scale, pytest.mark.default_ports]
 
 FILES = ":".join(variants.past_one_machine()["collector+scale"])
 QUERY = "http://localhost:16686"  # the `jaeger` service, now the query role, as before
@@ -33,9 +34,9 @@ CLIENT_CONFIG = ("--command-config", "/etc/kafka/reference/client.properties")
 
 @pytest.fixture(scope="module")
 def pipeline(
-    docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory
+    module_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[compose_project.Project]:
-    stack = compose_project.project(docker_engine, tmp_path_factory.mktemp("scale"), FILES)
+    stack = compose_project.project(module_engine, tmp_path_factory.mktemp("scale"), FILES)
     try:
         up = stack.compose("up", "--detach", "--build")
         assert up.returncode == 0, up.stderr + stack.compose("logs", "--no-color").stdout[-6000:]
@@ -211,9 +212,18 @@ def _command_lines() -> set[str]:
     return found
 
 
-def test_no_command_line_on_the_host_holds_a_password_while_kafka_starts(pipeline: compose_project.Project) -> None:
-    passwords = [path.read_text() for path in (pipeline.workdir / "secrets").glob("*/*")]
-    assert len(passwords) == 6
+@dataclass(frozen=True)
+class Restart:
+    trace_before: str  # the app's trace from before the restart, found in query
+    command_lines: set[str]  # every host command line seen while the engines started again
+
+
+@pytest.fixture(scope="module")
+def restart(pipeline: compose_project.Project) -> Restart:
+    """Kafka and Cassandra restarted once, for the tests of what a restart keeps: the
+    app's trace from before it, and the host's command lines read meanwhile."""
+    before = _app_run(pipeline)
+    _trace_in_query(before)
     seen: set[str] = set()
     stop = threading.Event()
 
@@ -224,13 +234,23 @@ def test_no_command_line_on_the_host_holds_a_password_while_kafka_starts(pipelin
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        restarted = pipeline.compose("restart", "kafka")
+        restarted = pipeline.compose("restart", "kafka", "cassandra")
         assert restarted.returncode == 0, restarted.stderr
         pipeline.wait_healthy("kafka", timeout=180)
+        pipeline.wait_healthy("cassandra")
     finally:
         stop.set()
         watcher.join()
+    return Restart(before, seen)
+
+
+def test_no_command_line_on_the_host_holds_a_password_while_kafka_starts(
+    pipeline: compose_project.Project, restart: Restart
+) -> None:
+    passwords = [path.read_text() for path in (pipeline.workdir / "secrets").glob("*/*")]
+    assert len(passwords) == 6
     # The watcher read the container's start while it formatted the storage, and the broker.
+    seen = restart.command_lines
     assert [line for line in seen if "StorageTool" in line or "kafka-storage.sh" in line]
     assert [line for line in seen if "kafka.Kafka" in line]
     assert not [password for password in passwords if any(password in line for line in seen)]
@@ -259,17 +279,11 @@ def _query_reads(trace_id: str) -> None:
     wait_until(answers, 60, "the query role reading Cassandra again", interval=1)
 
 
-def test_kafka_and_cassandra_keep_their_data_across_a_restart(pipeline: compose_project.Project) -> None:
-    before = _app_run(pipeline)
-    _trace_in_query(before)
-
-    restarted = pipeline.compose("restart", "kafka", "cassandra")
-    assert restarted.returncode == 0, restarted.stderr
-    pipeline.wait_healthy("kafka")
-    pipeline.wait_healthy("cassandra")
-
-    _query_reads(before)
-    _trace_in_query(before)  # Cassandra's data is on its volume
+def test_kafka_and_cassandra_keep_their_data_across_a_restart(
+    pipeline: compose_project.Project, restart: Restart
+) -> None:
+    _query_reads(restart.trace_before)
+    _trace_in_query(restart.trace_before)  # Cassandra's data is on its volume
     _trace_in_query(_app_run(pipeline))  # Kafka started again on its formatted storage
     # The start script's GC log, on the cassandra-logs volume (the root is read-only).
     logs = pipeline.compose("exec", "--no-TTY", "cassandra", "ls", "/var/log/cassandra").stdout.split()

@@ -32,9 +32,9 @@ def _listening(pid: int) -> set[tuple[str, str, int]]:
 
 
 @pytest.fixture(scope="module")
-def mtls_stack(docker_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory):
+def mtls_stack(module_engine: engine.Engine, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("mtls")
-    stack = compose_project.project(docker_engine, folder, COLLECTOR_MTLS, {"CERTS_DIR": str(folder / "certs")})
+    stack = compose_project.project(module_engine, folder, COLLECTOR_MTLS, {"CERTS_DIR": str(folder / "certs")})
     subprocess.run([str(stack.workdir / "scripts" / "make-certs.sh"), str(folder / "certs")], check=True)
     try:
         up = stack.compose("up", "--detach", "--build", "--wait", "jaeger", "otel-collector")

@@ -19,7 +19,7 @@ from harness.app import exported_trace_id
 from harness.flood import Flood, export_request, tiny_spans_request
 from harness.smoke import run_smoke_test
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.default_ports]
 
 
 def largest_request() -> int:
