@@ -65,8 +65,8 @@ def running_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.
 
 # The engine's tests run in two groups side by side (_group): those marked default_ports
 # (the scale stack, the flood) on the ports the docs use; the others with the stack's
-# ports moved, as a user moves them (.env.example), Jaeger's URL with them, and a compose
-# project of their own.
+# ports moved, as a user moves them (.env.example), and a compose project of their own.
+# The user's smoke test follows the port they moved.
 MOVED_PORTS = {
     "COMPOSE_PROJECT_NAME": "otel-python-jaeger-moved-ports",
     "JAEGER_UI_PORT": "26686",

@@ -163,15 +163,19 @@ def _dotenv(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines)
 
 
+# On the ports the docs use (tests/conftest.py): the README runs the app on the host with
+# its default endpoint, Jaeger's published OTLP port; the scale variant's page runs with
+# the engine's other scale stacks.
+ON_DEFAULT_PORTS = {"README.md", "docs/scale.md"}
+
+
 def _run_pages() -> list:
-    """The pages with commands to run; the scale variant's in the engine's group that runs
-    the scale stack (tests/conftest.py), on the ports the docs use."""
+    """The pages with commands to run, each marked with the ports it runs on."""
     return [
-        pytest.param(
-            page, id=str(page.relative_to(REPO)), marks=[pytest.mark.default_ports] if "scale" in page.name else []
-        )
+        pytest.param(page, id=name, marks=[pytest.mark.default_ports] if name in ON_DEFAULT_PORTS else [])
         for page in PAGES
         if any(not block.illustration for block in blocks(page))
+        for name in [str(page.relative_to(REPO))]
     ]
 
 

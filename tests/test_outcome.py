@@ -154,6 +154,17 @@ def test_spans_failed_without_an_error_logged_blame_the_timeout() -> None:
     )
 
 
+def test_spans_failed_while_retrying_without_an_error_logged_get_the_retries_hint() -> None:
+    # The bounded flush cut the export short between two retries: the retries say why.
+    retry = "Transient error StatusCode.UNAVAILABLE encountered while exporting traces to otel-collector:4317, " + (
+        UNAVAILABLE.format("ipv4:172.18.0.3:4317: Handshake read failed (TSI_DATA_CORRUPTED)")
+    )
+    assert outcome.for_load(Delivery(9, 0, 9, retries=[logged(retry)]), traces=1).line == (
+        "export failed, 9 of 9 spans not delivered: the server wants a client certificate its CA signed (mTLS):"
+        f" set OTEL_EXPORTER_OTLP_CLIENT_KEY and _CLIENT_CERTIFICATE ({retry})"
+    )
+
+
 def test_an_error_logged_fails_the_run_even_when_every_span_counts_as_exported() -> None:
     result = outcome.for_load(Delivery(9, 9, 0, errors=[logged("StatusCode.INTERNAL: boom")]), traces=1)
     assert result.status is Status.EXPORT_FAILED

@@ -65,14 +65,19 @@ def explain(error: ExportError, *attempts: ExportError) -> str:
     """The exporter's final `error`, preceded by what it most likely means, read from its
     status code, and for UNAVAILABLE from its details and those of the earlier
     `attempts` (a name with IPv4 and IPv6 addresses may end on the less telling one)."""
-    for each in (error, *attempts):
+    hint = _hint(error, *attempts)
+    return f"{hint} ({error.message})" if hint else error.message
+
+
+def _hint(*attempts: ExportError) -> str | None:
+    for each in attempts:
         if each.status in BY_STATUS:
-            return f"{BY_STATUS[each.status]} ({error.message})"
-    unavailable = [each.message for each in (error, *attempts) if each.status == "UNAVAILABLE"]
+            return BY_STATUS[each.status]
+    unavailable = [each.message for each in attempts if each.status == "UNAVAILABLE"]
     for mark, hint in UNAVAILABLE_BECAUSE:
         if any(mark in message for message in unavailable):
-            return f"{hint} ({error.message})"
-    return error.message
+            return hint
+    return None
 
 
 def _lost(delivery: Delivery) -> Outcome | None:
@@ -85,11 +90,14 @@ def _lost(delivery: Delivery) -> Outcome | None:
         return Outcome(Status.EXPORT_FAILED, f"export failed, spans not delivered: {why}")
     dropped, failed, ended = delivery.dropped or 0, delivery.failed or 0, delivery.ended
     if failed or errors:
-        why = (
-            explain(errors[0], *delivery.retries)
-            if errors
-            else "the backend did not take them within OTEL_EXPORTER_OTLP_TIMEOUT"
-        )
+        if errors:
+            why = explain(errors[0], *delivery.retries)
+        elif hint := _hint(*delivery.retries):
+            # The flush's bound cut the export short while it retried: no final error,
+            # but its retries say why.
+            why = f"{hint} ({delivery.retries[-1].message})"
+        else:
+            why = "the backend did not take them within OTEL_EXPORTER_OTLP_TIMEOUT"
         queue = f" ({dropped} dropped by the full queue)" if dropped else ""
         return Outcome(
             Status.EXPORT_FAILED, f"export failed, {failed + dropped} of {ended} spans not delivered{queue}: {why}"
