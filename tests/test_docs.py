@@ -18,7 +18,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 # Users' pages: the README and docs/; pages for those who change the project: docs/project/.
-DOCS = (REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")), REPO / "smoke" / "README.md")
+DOCS = (REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")))
+# The smoke test's package readme, shown on a package index too: no relative link works there.
+PACKAGE_README = REPO / "smoke" / "README.md"
 # The two commands, the pattern to copy, the variables, how to run and clean up, where
 # things live: the rest belongs in docs/.
 README_MAX_LINES = 200
@@ -222,7 +224,7 @@ def test_the_readme_is_at_most_200_lines() -> None:
 
 
 def test_all_the_pages_together_are_at_most_1300_lines() -> None:
-    pages = [*DOCS, *[REPO / "CONTRIBUTING.md"] * (REPO / "CONTRIBUTING.md").exists()]
+    pages = [*DOCS, PACKAGE_README, *[REPO / "CONTRIBUTING.md"] * (REPO / "CONTRIBUTING.md").exists()]
     lines = {str(page.relative_to(REPO)): len(page.read_text().splitlines()) for page in pages}
     assert sum(lines.values()) <= ALL_PAGES_MAX_LINES, lines
 
@@ -230,7 +232,7 @@ def test_all_the_pages_together_are_at_most_1300_lines() -> None:
 def test_no_line_of_any_page_is_over_250_characters() -> None:
     long = [
         f"{name}:{number}: {len(line)} characters"
-        for name, text in _docs().items()
+        for name, text in {**_docs(), "smoke/README.md": PACKAGE_README.read_text()}.items()
         for number, line in enumerate(text.splitlines(), 1)
         if len(line) > LINE_MAX_CHARS
     ]
@@ -242,6 +244,11 @@ def test_every_relative_link_leads_to_a_file_and_heading_that_exist(doc: Path) -
     checked, broken = broken_links(doc, set())
     assert checked > 0, f"{doc.name} links to nothing here: is the link pattern still right?"
     assert broken == []
+
+
+def test_the_packages_readme_has_no_relative_link_which_an_index_would_break() -> None:
+    checked, _ = broken_links(PACKAGE_README)
+    assert checked == 0
 
 
 def test_a_link_to_a_missing_file_or_heading_fails_the_check(tmp_path: Path) -> None:
