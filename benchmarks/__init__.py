@@ -3,7 +3,7 @@
 Each runs its variants interleaved, several repetitions, against the real Jaeger and
 collector on loopback, and reports medians and the ratio to a baseline, so that a
 noisy machine shows as spread instead of misleading. Run them all with
-`./benchmarks/run.sh`; docs/performance.md is their output.
+`./benchmarks/run.sh`; docs/project/performance.md is their output.
 """
 
 import importlib.util

@@ -29,7 +29,7 @@ BENCHMARKS = {
     "smoke-check": smoke_check.main,
 }
 
-parser = argparse.ArgumentParser(description="Every figure of docs/performance.md.")
+parser = argparse.ArgumentParser(description="Every figure of docs/project/performance.md.")
 parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of: {', '.join(BENCHMARKS)} (default: all)")
 parser.add_argument("--quick", action="store_true", help="fewer repetitions: for a look, not for the docs")
 args = parser.parse_args()

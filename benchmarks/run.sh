@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every figure of docs/performance.md, from a fresh clone:
+# Every figure of docs/project/performance.md, from a fresh clone:
 #   ./benchmarks/run.sh [overhead|throughput|export-cost|visibility|cold-start|queue-memory|flood|scale|smoke-check ...] [--quick]
 #
 # Sets up .venv and the real servers (harness/setup.sh), then runs the benchmarks against
 # Jaeger and the collector on loopback and prints their tables (Markdown); how long it
-# takes is in docs/performance.md. --quick runs fewer repetitions, for a look, not for the docs.
+# takes is in docs/project/performance.md. --quick runs fewer repetitions, for a look, not for the docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -11,7 +11,7 @@
 # below, and the pinned dev requirements go to a venv of their own under
 # ~/.cache/otel-python-jaeger-reference, made once. Nothing in the worktree changes.
 # Not part of CI or of tests/run.sh: minutes, on all cores. Needs: Python >= 3.11, git,
-# fork() (Linux, macOS; WSL on Windows), PyPI the first time. Last result: docs/testing.md.
+# fork() (Linux, macOS; WSL on Windows), PyPI the first time. Last result: docs/project/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,6 @@
 """Every command the docs tell a user to run, run as the page says: each shell block
-(```sh) of README.md and docs/*.md, in page order, in a fresh copy of the project per
-page (as a checkout leaves it), under the real Docker Engine.
+(```sh) of README.md and of every page under docs/, in page order, in a fresh copy of
+the project per page (as a checkout leaves it), under the real Docker Engine.
 
 What a user does beside the commands, the runner does too:
 - a foreground `docker compose … up` runs until the user presses Ctrl+C; here it runs in
@@ -30,16 +30,16 @@ from harness.servers import wait_until
 
 pytestmark = pytest.mark.docker
 
-PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
+PAGES = (REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")))
 BLOCK = re.compile(r"(?:<!-- illustration: (?P<why>[^>]*) -->\n)?```(?P<lang>sh|bash|console)\n(?P<body>.*?)```", re.S)
 # (page, the block's first line): commands shown, not run here, and why.
 ILLUSTRATIONS = {
-    ("README.md", "docker compose run --rm --no-deps \\"),
+    ("docs/export-paths.md", "docker compose run --rm --no-deps \\"),
     ("docs/smoke-test.md", "$ jaeger-smoke --expect web-request.json"),
-    ("docs/testing.md", "./tests/run.sh [pytest arguments]"),
-    ("docs/testing.md", "./tests/mutation.sh"),
-    ("docs/testing.md", "rm -rf ~/.cache/otel-python-jaeger-reference .venv"),
-    ("docs/performance.md", "./benchmarks/run.sh [NAME ...] [--quick]"),
+    ("docs/project/testing.md", "./tests/run.sh [pytest arguments]"),
+    ("docs/project/testing.md", "./tests/mutation.sh"),
+    ("docs/project/testing.md", "rm -rf \"${XDG_CACHE_HOME:-$HOME/.cache}/otel-python-jaeger-reference\" .venv"),
+    ("docs/project/performance.md", "./benchmarks/run.sh [NAME ...] [--quick]"),
     ("docs/jaeger-v2.md", "export JAEGER_V2_IMAGE=jaegertracing/jaeger:2.22.0"),
 }  # fmt: skip
 THIS_RUN = "./tests/run.sh"

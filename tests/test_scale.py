@@ -10,7 +10,7 @@ default superuser; no password in any server's log.
 The load is offered, not asserted: what is under test is that every span the app ended
 is stored exactly once. Each run reports the rate it achieved and the CPU time it used
 (pytest's summary, "load runs"); whether the pipeline keeps up with 5,000 spans a second
-is the benchmark's to say (benchmarks/scale.py, docs/performance.md).
+is the benchmark's to say (benchmarks/scale.py, docs/project/performance.md).
 
 Every span is counted twice: by the app (its delivery report) and in the query role's
 HTTP API, trace by trace, with the span ids of each trace, so that a span stored twice

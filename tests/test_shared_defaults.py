@@ -31,3 +31,15 @@ def test_the_expectation_file_looks_for_the_apps_service() -> None:
 def test_the_app_links_to_and_the_smoke_test_asks_the_ui_compose_publishes_by_default() -> None:
     [ui] = [port for port in compose.resolve("compose.yaml")["services"]["jaeger"]["ports"] if port["target"] == 16686]
     assert outcome.DEFAULT_JAEGER_URL == api.DEFAULT_URL == f"http://localhost:{ui['published']}"
+
+
+def test_in_the_stack_the_apps_link_follows_the_ui_port_on_every_combination() -> None:
+    links = {
+        variants.label(files): compose.resolve(
+            *files, variables={"COLLECTOR_AUTH_TOKEN": "t", "JAEGER_UI_PORT": "8686"}
+        )["services"]["app"]["environment"]["JAEGER_URL"]
+        for files in variants.COMBINATIONS
+    }
+    assert links == dict.fromkeys(links, "http://localhost:8686")
+    default = compose.resolve("compose.yaml")["services"]["app"]["environment"]["JAEGER_URL"]
+    assert default == outcome.DEFAULT_JAEGER_URL

@@ -28,7 +28,7 @@ def commands_in(text: str, compose_file: bool = False) -> set[variants.Files]:
 
 def shown_to_users() -> dict[str, set[variants.Files]]:
     """Each page's and compose file's commands, by its path."""
-    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
     compose_files = [REPO / "compose.yaml", *variants.overlays()]
     shown = {page.name: commands_in(page.read_text()) for page in pages}
     return shown | {path.name: commands_in(path.read_text(), compose_file=True) for path in compose_files}

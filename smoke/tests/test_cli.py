@@ -9,11 +9,13 @@ import http.server
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 import urllib.parse
 from pathlib import Path
@@ -354,6 +356,35 @@ class Statuses(Case):
             found.stderr,
             f"error: {url}/api/v3/traces answered HTTP 404: is {url} Jaeger's query service (1.55 or later)?\n",
         )
+
+    def test_a_junit_report_that_cannot_be_written_is_status_2_after_the_verdict(self) -> None:
+        trace = flatten(ORDER)
+        report = self.folder / "no-such-folder" / "smoke.xml"
+        with FakeJaeger([trace], "v2") as jaeger:
+            found = smoke(jaeger.url, "--expect", self.file("e.json", EXPECTED), "--junit", str(report))
+        self.assertEqual(found.returncode, 2)
+        self.assertTrue(found.stdout.startswith(f"ok: trace {trace[0].trace_id} has the expected shape"))
+        self.assertEqual(found.stderr, f"error: cannot write the JUnit report {report}: No such file or directory\n")
+
+    def test_ctrl_c_while_it_waits_is_status_130_in_one_line(self) -> None:
+        environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": PACKAGE_PATH}
+        with FakeJaeger([], "v2") as jaeger:
+            command = [sys.executable, "-m", "jaeger_smoke", "--jaeger-url", jaeger.url, "--timeout", "600"]
+            process = subprocess.Popen(
+                [*command, "--expect", self.file("e.json", EXPECTED)],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            self.addCleanup(process.kill)
+            deadline = time.monotonic() + 60
+            while not jaeger.asked and time.monotonic() < deadline:  # waiting for the trace
+                time.sleep(0.05)
+            self.assertTrue(jaeger.asked, "it never asked Jaeger")
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+        self.assertEqual((process.returncode, stdout, stderr), (130, "", "error: interrupted\n"))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def start(
     resource = _resource()
     if sdk_disabled():
         # No spans: no exporter, and gRPC is not even imported (about half of the
-        # start-up time; docs/performance.md).
+        # start-up time; docs/project/performance.md).
         disabled = TracerProvider(resource=resource, shutdown_on_exit=False)
         if exporter is None:
             trace.set_tracer_provider(disabled)

@@ -13,7 +13,7 @@ failure, ends the wait at once.
 
 The default settle comes from a measurement of how late Jaeger stores the last span of
 one export after its first (Jaeger v2 writes through its exporter's queue, in batches):
-docs/performance.md. `--settle` changes it.
+docs/project/performance.md. `--settle` changes it.
 """
 
 import time
