@@ -211,7 +211,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def _time_per_group(terminalreporter: pytest.TerminalReporter) -> None:
     # Each group's time on its worker (set-up, call and teardown of its tests), longest
-    # first: what bounds the whole run's. docs/testing.md gives a measured run's.
+    # first: what bounds the whole run's. docs/project/testing.md gives a measured run's.
     seconds: dict[str, float] = {}
     for reports in terminalreporter.stats.values():
         for report in reports:

@@ -3,7 +3,7 @@
 #
 # Sets up .venv and the real servers (harness/setup.sh), checks the code with ruff, runs
 # pytest with its groups side by side (pytest-xdist; tests/conftest.py says what shares a
-# worker). What it needs, and how long it takes: docs/testing.md.
+# worker). What it needs, and how long it takes: docs/project/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
