@@ -4,6 +4,7 @@ and the app's environment for it, a Docker Engine. What they are made of is in h
 import dataclasses
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,15 @@ def docker_engine(request: pytest.FixtureRequest, running_engine: engine.Engine)
 def module_engine(request: pytest.FixtureRequest, running_engine: engine.Engine) -> engine.Engine:
     """docker_engine, for a stack the module's tests share."""
     return _as_published(request.node, running_engine)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A run started in the background by a script (`./tests/run.sh &`, or su in the
+    # background) inherits SIGINT ignored, and so would every program a test starts: the
+    # tests of Ctrl+C could not interrupt them. An ignored signal is inherited across
+    # exec; Python's handler is not (the programs get the default).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(wrapper=True)
