@@ -65,15 +65,16 @@ def running_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[engine.
 
 
 # The engine's tests run in two groups side by side (_group): those marked default_ports
-# (the scale stack, the flood) on the ports the docs use; the others with the stack's
-# ports moved, as a user moves them (.env.example), and a compose project of their own.
-# The user's smoke test follows the port they moved.
+# (the scale stacks, the flood, the README's commands) on the ports the docs use; the
+# others with the stack's ports moved, as a user moves them (.env.example), and a compose
+# project of their own. The user's smoke test follows the UI port they moved.
+MOVED_UI_PORT = "26686"
 MOVED_PORTS = {
     "COMPOSE_PROJECT_NAME": "otel-python-jaeger-moved-ports",
-    "JAEGER_UI_PORT": "26686",
+    "JAEGER_UI_PORT": MOVED_UI_PORT,
     "JAEGER_OTLP_GRPC_PORT": "24317",
     "COLLECTOR_OTLP_GRPC_PORT": "24318",
-    "JAEGER_URL": "http://localhost:26686",
+    "JAEGER_URL": f"http://localhost:{MOVED_UI_PORT}",
 }
 
 
